@@ -117,7 +117,7 @@ export class ClientParser {
       let paused: boolean;
       if (this.lineLen > 0) {
         this.appendLine(chunk, pos, nl);
-        if (this.state === State.Dead) return len;
+        if ((this.state as State) === State.Dead) return len;
         const lineLen = this.lineLen;
         this.lineLen = 0;
         paused = this.processLine(this.line, 0, lineLen);
@@ -125,7 +125,7 @@ export class ClientParser {
         paused = this.processLine(chunk, pos, nl);
       }
       pos = nl + 1;
-      if (this.state === State.Payload) {
+      if ((this.state as State) === State.Payload) {
         // Fast path: the whole payload and its CRLF are in this chunk.
         const need = this.pubSize + 2;
         if (len - pos >= need) {
