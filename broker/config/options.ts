@@ -40,6 +40,11 @@ export interface TlsConfig {
   verify: boolean;
   timeout_ms: number;
   handshake_first: boolean;
+  /**
+   * With `handshake_first: auto` (or a duration): how long to wait for a TLS ClientHello before
+   * falling back to sending INFO first (nats-server's default fallback is 50 ms). Unset = no fallback.
+   */
+  handshake_first_fallback_ms?: number;
 }
 
 export type SyncPolicy = "always" | "interval" | "never";
@@ -68,6 +73,35 @@ export interface ClusterConfig {
   authorization?: { user: string; password: string; timeout_ms: number };
 }
 
+/** An account's export: a stream or a service subject other accounts may import. */
+export interface AccountExport {
+  stream?: string;
+  service?: string;
+  /** Accounts allowed to import; unset = public. */
+  accounts?: string[];
+  response_type?: "singleton" | "stream" | "chunked";
+}
+
+/** An import of another account's stream or service. */
+export interface AccountImport {
+  stream?: { account: string; subject: string };
+  service?: { account: string; subject: string };
+  /** Stream imports: prefix prepended to imported subjects. */
+  prefix?: string;
+  /** Local subject the import is mapped to. */
+  to?: string;
+}
+
+export interface AccountConfig {
+  name: string;
+  /** Users of this account; each has `account` set to `name`. */
+  users: UserConfig[];
+  jetstream: boolean;
+  exports: AccountExport[];
+  imports: AccountImport[];
+  default_permissions?: Permissions;
+}
+
 export interface ServerOptions {
   server_name: string;
   host: string;
@@ -94,11 +128,15 @@ export interface ServerOptions {
   logtime: boolean;
   debug: boolean;
   trace: boolean;
+  /** `-VV`/`-DVV`: trace the system account too. */
+  trace_verbose?: boolean;
   no_auth_user?: string;
   authorization?: AuthorizationConfig;
   tls?: TlsConfig;
   jetstream: JetStreamConfig;
   cluster?: ClusterConfig;
+  /** `accounts { ... }`; users listed there are not in `authorization.users`. */
+  accounts?: AccountConfig[];
   system_account?: string;
   /** Path of the config file this came from, for reload (SIGHUP). */
   config_file?: string;
