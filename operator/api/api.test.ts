@@ -12,7 +12,8 @@ import { defaultAndValidate, validateUpdate } from "./validate.js";
 const root = join(import.meta.dirname, "..", "..");
 
 function mq(spec: MessageQueueInput["spec"]): MessageQueueInput {
-  return { apiVersion: "sluice.dev/v1alpha1", kind: "MessageQueue", metadata: { name: "orders", namespace: "prod" }, spec };
+  const base = { apiVersion: "sluice.dev/v1alpha1", kind: "MessageQueue", metadata: { name: "orders", namespace: "prod" } };
+  return spec === undefined ? base : { ...base, spec };
 }
 
 /** Structural check of a value against the schema: unknown fields, types, enums, patterns, bounds. */
