@@ -28,23 +28,30 @@ export class ConfigError extends Error {
   }
 }
 
-/** Levenshtein distance, bounded: returns `limit + 1` as soon as the distance must exceed `limit`. */
+/**
+ * Edit distance counting insertions, deletions, substitutions and adjacent transpositions
+ * ("prot" → "port" is one edit). Returns `limit + 1` when the distance exceeds `limit`.
+ */
 export function editDistance(a: string, b: string, limit: number): number {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    let rowMin = i;
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row: number[] = [i];
     for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        row.push(j);
+        continue;
+      }
+      const up = rows[i - 1] ?? [];
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      const value = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-      current.push(value);
-      rowMin = Math.min(rowMin, value);
+      let d = Math.min((up[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (up[j - 1] ?? 0) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, (rows[i - 2]?.[j - 2] ?? 0) + 1);
+      row.push(d);
     }
-    if (rowMin > limit) return limit + 1;
-    previous = current;
+    rows.push(row);
   }
-  return previous[b.length] ?? limit + 1;
+  const d = rows[a.length]?.[b.length] ?? limit + 1;
+  return d > limit ? limit + 1 : d;
 }
 
 /** The closest known name to a misspelt one, if it is close enough to be a plausible typo. */

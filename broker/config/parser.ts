@@ -186,7 +186,7 @@ class Parser {
       if (this.lx.atComment()) this.lx.skipComment();
       const after = this.lx.peek();
       if (after === ",") this.lx.advance();
-      else if (after === "]") continue;
+      else if (after === "]" || after === "") continue;
       else if (!this.lx.atNewline()) {
         this.lx.fail(`expected ',', new line or ']' after an array value, got ${this.lx.describeNext()}`);
       }
@@ -222,7 +222,8 @@ class Parser {
       parsed = parser.parseDocument();
     } catch (err) {
       // A loop or bad reference inside the value is a real error; other syntax means "just text".
-      if (err instanceof ConfigError && err.detail.startsWith("variable reference")) throw err;
+      // Reported at the reference in the config file, which is where the user can act.
+      if (err instanceof ConfigError && err.detail.startsWith("variable reference")) throw new ConfigError(err.detail, pos);
       return { kind: "string", value: text, pos };
     }
     const only = parsed.entries.length === 1 ? parsed.entries[0] : undefined;

@@ -43,7 +43,9 @@ function checkUsersAndAccounts(o: ServerOptions, at: (key: string, detail: strin
   const users = new Map<string, string>();
   const addUser = (user: string, where: string, key: string): void => {
     const previous = users.get(user);
-    if (previous !== undefined) at(key, `duplicate user "${user}" (in ${previous} and ${where})`);
+    if (previous !== undefined) {
+      at(key, previous === where ? `duplicate user "${user}" in ${where}` : `duplicate user "${user}" (in ${previous} and ${where})`);
+    }
     users.set(user, where);
   };
   for (const u of o.authorization?.users ?? []) addUser(u.user, "authorization", "authorization");
