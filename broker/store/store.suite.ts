@@ -63,7 +63,8 @@ const cases: Case[] = [
       const a = await c.store.append({ subject: "orders.new", headers: hdr, payload: bytes("one") });
       const b = await c.store.append({ subject: "orders.old", headers: undefined, payload: new Uint8Array(0) });
       expect([a.seq, b.seq]).toEqual([1, 2]);
-      for (const s of [c.store, await c.reopen()]) {
+      for (const reopen of [false, true]) {
+        const s = reopen ? await c.reopen() : c.store;
         const m1 = await s.get(1);
         expect(m1?.subject).toBe("orders.new");
         expect(m1?.headers).toEqual(hdr);

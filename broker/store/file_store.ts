@@ -1,0 +1,579 @@
+/**
+ * FileStore: a stream as a directory of append-only, checksummed segment files.
+ *
+ * Writes go through one writer loop (group commit, durability rule 7): operations queue while
+ * a batch is being written and fsynced; the next batch takes everything queued (bounded by
+ * count and bytes) and is written with one write and one fsync. Nothing waits on a timer, so an
+ * idle disk gets a single append written at once. Index changes are made while a batch is
+ * built, so limits decide in order; readers of a record wait until its batch is durable.
+ */
+import type { Clock } from "../../common/clock.js";
+import { systemClock } from "../../common/clock.js";
+import { ByteLru } from "./byte_lru.js";
+import { createSegment, recoverStream, writeSegmentIndex } from "./file_recovery.js";
+import { compactSegment, dropSegments } from "./file_compaction.js";
+import { errorCode } from "./fs.js";
+import type { FileSystem } from "./fs.js";
+import type { IndexEntry, MsgIndex } from "./msg_index.js";
+import { damageEntriesMax, readMeta, writeMeta } from "./meta_file.js";
+import type { StreamMeta } from "./meta_file.js";
+import {
+  checkHeader,
+  decodeMsgBody,
+  encodeControlFrame,
+  encodeErasedFrame,
+  encodeMsgFrame,
+  frameChecksumOk,
+  frameOverheadBytes,
+  RecordKind,
+} from "./record.js";
+import type { BodyCipher } from "./record.js";
+import type { BatchSignal, Loc, Segment } from "./segment.js";
+import { StoreError } from "./types.js";
+import type { AppendInput, AppendResult, PurgeRequest, Store, StoreDamage, StoredMessage, StoreLimits, StoreOptions, StoreState } from "./types.js";
+
+export interface FileStoreConfig {
+  fs: FileSystem;
+  /** This stream's own directory (see streamDirName in fs.ts for a safe name). */
+  dir: string;
+  clock?: Clock;
+  /** Segments roll over once they reach this size (a batch may overshoot by its own size). */
+  segment_bytes_max?: number;
+  batch_ops_max?: number;
+  batch_bytes_max?: number;
+  /** Decoded-message cache; bounded so memory does not grow with the stream. */
+  cache_bytes_max?: number;
+  /** Appends waiting for a batch; beyond this they are rejected (back-pressure). */
+  queue_ops_max?: number;
+  /** After ENOSPC, appends are refused without touching the disk for this long. */
+  no_space_backoff_ms?: number;
+  /** AES-256-GCM for new records (encryption.ts Keyring). */
+  cipher?: BodyCipher;
+}
+
+export const fileStoreDefaults = {
+  segment_bytes_max: 64 * 1024 * 1024,
+  batch_ops_max: 4096,
+  batch_bytes_max: 4 * 1024 * 1024,
+  cache_bytes_max: 8 * 1024 * 1024,
+  queue_ops_max: 100_000,
+  no_space_backoff_ms: 1000,
+} as const;
+const segmentBytesCeiling = 2 ** 31; // offsets are u32 in index files
+
+interface Deferred<T> {
+  resolve(v: T): void;
+  reject(e: Error): void;
+}
+
+type Op =
+  | { t: "append"; input: AppendInput; d: Deferred<AppendResult> }
+  | { t: "delete"; seq: number; erase: boolean; d: Deferred<boolean> }
+  | { t: "purge"; req: PurgeRequest; d: Deferred<number> }
+  | { t: "expire"; now_ns: bigint; d: Deferred<number[]> }
+  | { t: "limits"; limits: StoreLimits; d: Deferred<void> }
+  | { t: "sync"; d: Deferred<void> };
+
+export interface FileStoreStats {
+  batches: number;
+  syncs: number;
+  appends: number;
+  bytes_written: number;
+  compactions: number;
+  segments_dropped: number;
+}
+
+export class FileStore implements Store {
+  readonly name: string;
+  private index!: MsgIndex<Loc>;
+  private segments: Segment[] = [];
+  private readonly queue: Op[] = [];
+  private running = false;
+  private closed = false;
+  private failed: StoreError | undefined;
+  private noSpaceUntilMs = 0;
+  private damage: StoreDamage[] = [];
+  /** Segments whose compaction found damage: left alone for inspection and repair. */
+  private readonly uncompactable = new Set<Segment>();
+  private meta!: StreamMeta;
+  private metaDirty = false;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly cache: ByteLru<StoredMessage>;
+  private readonly clock: Clock;
+  private readonly cfg: Required<Omit<FileStoreConfig, "cipher" | "clock">>;
+  readonly stats: FileStoreStats = { batches: 0, syncs: 0, appends: 0, bytes_written: 0, compactions: 0, segments_dropped: 0 };
+
+  private constructor(
+    private readonly options: StoreOptions,
+    private readonly cfgRef: FileStoreConfig,
+  ) {
+    const config = cfgRef;
+    this.name = options.name;
+    this.clock = config.clock ?? systemClock;
+    this.cfg = { ...fileStoreDefaults, ...stripUndefined(config) } as Required<Omit<FileStoreConfig, "cipher" | "clock">>;
+    if (this.cfg.segment_bytes_max > segmentBytesCeiling) throw new RangeError(`segment_bytes_max must be <= ${segmentBytesCeiling}`);
+    this.cache = new ByteLru(this.cfg.cache_bytes_max, (m) => m.payload.length + (m.headers?.length ?? 0) + m.subject.length + 64);
+  }
+
+  private get cipher(): BodyCipher | undefined {
+    return this.cfgRef.cipher;
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  /** Open (creating or recovering) the stream in `config.dir`. */
+  static async open(options: StoreOptions, config: FileStoreConfig): Promise<FileStore> {
+    const s = new FileStore(options, config);
+    const fs = config.fs;
+    await fs.mkdirp(config.dir);
+    const m = await readMeta(fs, config.dir);
+    if (m.kind === "ok" && m.meta.encrypted && config.cipher === undefined) {
+      throw new StoreError("storage_failed", `stream ${options.name}: data is encrypted at rest but no encryption keys were configured`);
+    }
+    const remembered = m.kind === "ok" ? m.meta.damage : [];
+    if (m.kind === "damaged") remembered.push({ segment: "meta.json", offset: 0, first_seq: 0, last_seq: 0, reason: `${m.reason}; rebuilt from options` });
+    await s.recover(remembered);
+    s.meta = { format: 1, name: options.name, limits: { ...options.limits }, sync: options.sync, encrypted: (m.kind === "ok" && m.meta.encrypted) || config.cipher !== undefined, damage: s.damage };
+    await writeMeta(fs, config.dir, s.meta);
+    // Limits may have changed while closed, or a torn write kept a message whose removals were lost.
+    await s.updateLimits(options.limits);
+    if (options.sync === "interval") {
+      s.timer = setInterval(() => {
+        if (s.active.dirty && !s.closed) void s.submit<void>((d) => ({ t: "sync", d })).catch(() => undefined);
+      }, Math.max(1, options.sync_interval_ms));
+      s.timer.unref();
+    }
+    return s;
+  }
+
+  private async recover(remembered: StoreDamage[]): Promise<void> {
+    const r = await recoverStream(this.cfgRef.fs, this.cfgRef.dir, this.name, this.options.limits, this.cipher);
+    for (const old of this.segments) {
+      old.retired = true;
+      await old.handle.close().catch(() => undefined);
+    }
+    this.index = r.index;
+    if (this.meta !== undefined) this.index.limits = { ...this.meta.limits };
+    this.segments = r.segments;
+    this.cache.clear();
+    for (const d of [...remembered, ...r.damage]) this.addDamage(d);
+  }
+
+  private addDamage(d: StoreDamage): void {
+    if (this.damage.some((x) => x.segment === d.segment && x.offset === d.offset && x.first_seq === d.first_seq)) return;
+    this.damage.push(d);
+    if (this.damage.length > damageEntriesMax) this.damage.shift();
+    this.metaDirty = true;
+  }
+
+  // ---- writes -------------------------------------------------------------------------------
+
+  private submit<T>(make: (d: Deferred<T>) => Op): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.closed) return reject(new StoreError("closed", `store ${this.name} is closed`));
+      if (this.failed !== undefined) return reject(this.failed);
+      if (this.queue.length >= this.cfg.queue_ops_max) {
+        return reject(new StoreError("storage_failed", `stream ${this.name}: write queue full (${this.cfg.queue_ops_max} operations waiting)`));
+      }
+      this.queue.push(make({ resolve, reject }));
+      if (!this.running) queueMicrotask(() => void this.pump());
+    });
+  }
+
+  append(input: AppendInput): Promise<AppendResult> {
+    if (this.clock.monotonicMs() < this.noSpaceUntilMs && !this.closed) {
+      return Promise.reject(new StoreError("storage_failed", `stream ${this.name}: no space left on device; appends refused for now`));
+    }
+    return this.submit<AppendResult>((d) => ({ t: "append", input, d }));
+  }
+
+  delete(seq: number, opts?: { erase?: boolean }): Promise<boolean> {
+    return this.submit<boolean>((d) => ({ t: "delete", seq, erase: opts?.erase === true, d }));
+  }
+
+  purge(req?: PurgeRequest): Promise<number> {
+    return this.submit<number>((d) => ({ t: "purge", req: req ?? {}, d }));
+  }
+
+  expire(now_ns: bigint): Promise<number[]> {
+    return this.submit<number[]>((d) => ({ t: "expire", now_ns, d }));
+  }
+
+  updateLimits(limits: StoreLimits): Promise<void> {
+    return this.submit<void>((d) => ({ t: "limits", limits: { ...limits }, d }));
+  }
+
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        if (this.failed !== undefined) {
+          for (const op of this.queue.splice(0)) op.d.reject(this.failed);
+          break;
+        }
+        const act = this.active;
+        if (act.size >= this.cfg.segment_bytes_max && act.size > frameOverheadBytes * 2) {
+          if (!(await this.guard("roll over segment", act, act.size, () => this.rollover()))) continue;
+        }
+        await this.runBatch(this.takeBatch());
+        await this.maintain();
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private takeBatch(): Op[] {
+    let bytes = 0;
+    let n = 0;
+    const room = this.cfg.segment_bytes_max - this.active.size;
+    while (n < this.queue.length && n < this.cfg.batch_ops_max) {
+      const op = this.queue[n]!;
+      if (op.t === "append") bytes += op.input.payload.length + (op.input.headers?.length ?? 0) + op.input.subject.length + frameOverheadBytes;
+      n++;
+      if (bytes >= this.cfg.batch_bytes_max || bytes >= room) break;
+    }
+    return this.queue.splice(0, n);
+  }
+
+  /** Run `io`; on failure reject, recover from disk and report false (never throws). */
+  private async guard(what: string, seg: Segment, goodSize: number, io: () => Promise<void>, victims: Array<Deferred<never>> = []): Promise<boolean> {
+    try {
+      await io();
+      return true;
+    } catch (err) {
+      const code = errorCode(err) ?? "error";
+      const noSpace = code === "ENOSPC" || code === "EDQUOT";
+      const e = new StoreError("storage_failed", `stream ${this.name}: ${what} failed on segment ${seg.name}: ${(err as Error).message}`);
+      for (const v of victims) v.reject(e);
+      if (noSpace) {
+        this.noSpaceUntilMs = this.clock.monotonicMs() + this.cfg.no_space_backoff_ms;
+      } else {
+        // fsync/EIO failures are not retryable (durability rule 4): stop accepting writes.
+        this.failed = e;
+        for (const op of this.queue.splice(0)) op.d.reject(e);
+      }
+      // Drop what this batch wrote, then rebuild from what is on disk.
+      await seg.handle.truncate(goodSize).catch(() => undefined);
+      await this.recover(this.damage.slice()).catch((re: unknown) => {
+        this.failed ??= new StoreError("storage_failed", `stream ${this.name}: recovery after failure failed: ${(re as Error).message}`);
+      });
+      return false;
+    }
+  }
+
+  private async runBatch(ops: Op[]): Promise<void> {
+    const seg = this.active;
+    const base = seg.size;
+    const frames: Uint8Array[] = [];
+    let bytes = 0;
+    let floor = 0;
+    let forceSync = false;
+    let resolveSignal!: () => void;
+    const signal: BatchSignal = { done: false, promise: new Promise<void>((r) => (resolveSignal = r)) };
+    const settle: Array<() => void> = [];
+    const victims: Array<Deferred<never>> = [];
+    const erase: Array<IndexEntry<Loc>> = [];
+    const pendingLocs: Loc[] = [];
+    const emit = (f: Uint8Array, rec: { kind: RecordKind; seq: number; ts_ns: bigint; subject: string; size_bytes: number }): number => {
+      const off = base + bytes;
+      frames.push(f);
+      bytes += f.length;
+      seg.records?.push({ ...rec, offset: off, frame_bytes: f.length });
+      return off;
+    };
+    const control = (kind: RecordKind, seq: number): void => {
+      emit(encodeControlFrame(kind, seq), { kind, seq, ts_ns: 0n, subject: "", size_bytes: 0 });
+    };
+    const removed = (entries: Array<IndexEntry<Loc>>): number[] => {
+      const first = this.index.firstLiveOrNext;
+      for (const e of entries) {
+        e.ref.seg.noteRemoved(e.ref.len);
+        this.cache.delete(e.seq);
+        if (e.seq < first) floor = Math.max(floor, first);
+        else control(RecordKind.tombstone, e.seq);
+      }
+      return entries.map((e) => e.seq);
+    };
+    for (const op of ops) {
+      try {
+        switch (op.t) {
+          case "append": {
+            const { input } = op;
+            const hb = input.headers?.length ?? 0;
+            const { seq, size_bytes } = this.index.admit(input.subject, hb, input.payload.length, input.seq);
+            const ts_ns = input.ts_ns ?? this.clock.nowNs();
+            const frame = encodeMsgFrame(seq, ts_ns, input, this.cipher);
+            const off = emit(frame, { kind: RecordKind.msg, seq, ts_ns, subject: input.subject, size_bytes });
+            const loc: Loc = { seg, off, len: frame.length, batch: signal };
+            pendingLocs.push(loc);
+            this.index.add({ seq, ts_ns, subject: input.subject, size_bytes, ref: loc });
+            seg.noteMsg(seq, frame.length);
+            const gone = removed(this.index.enforce(input.subject));
+            this.stats.appends++;
+            settle.push(() => op.d.resolve({ seq, ts_ns, removed: gone }));
+            victims.push(op.d as Deferred<never>);
+            break;
+          }
+          case "delete": {
+            const e = this.index.remove(op.seq);
+            if (e !== undefined) {
+              removed([e]);
+              if (op.erase) erase.push(e);
+            }
+            settle.push(() => op.d.resolve(e !== undefined));
+            victims.push(op.d as Deferred<never>);
+            break;
+          }
+          case "purge": {
+            const n = removed(this.index.purge(op.req)).length;
+            if (op.req.up_to_seq !== undefined && this.index.msgs === 0) floor = Math.max(floor, this.index.firstLiveOrNext);
+            settle.push(() => op.d.resolve(n));
+            victims.push(op.d as Deferred<never>);
+            break;
+          }
+          case "expire": {
+            const gone = removed([...this.index.expire(op.now_ns), ...this.index.enforce()]);
+            settle.push(() => op.d.resolve(gone));
+            victims.push(op.d as Deferred<never>);
+            break;
+          }
+          case "limits": {
+            this.index.limits = { ...op.limits };
+            if (this.meta !== undefined && JSON.stringify(this.meta.limits) !== JSON.stringify(op.limits)) {
+              this.meta.limits = { ...op.limits };
+              this.metaDirty = true;
+            }
+            removed(this.index.enforce());
+            settle.push(() => op.d.resolve());
+            victims.push(op.d as Deferred<never>);
+            break;
+          }
+          case "sync":
+            forceSync = true;
+            settle.push(() => op.d.resolve());
+            victims.push(op.d as Deferred<never>);
+            break;
+        }
+      } catch (err) {
+        op.d.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    if (floor > 0) control(RecordKind.floor, floor);
+    const sync = (this.options.sync === "always" && bytes > 0) || forceSync;
+    const ok = await this.guard("write", seg, base, async () => {
+      if (bytes > 0) {
+        await seg.handle.write(base, concat(frames, bytes));
+        seg.size = base + bytes;
+        seg.dirty = true;
+        this.stats.bytes_written += bytes;
+      }
+      if (sync && seg.dirty) await this.syncSegment(seg);
+      if (erase.length > 0) await this.eraseInPlace(erase);
+      if (this.metaDirty) {
+        this.metaDirty = false;
+        this.meta.damage = this.damage;
+        await writeMeta(this.cfgRef.fs, this.cfgRef.dir, this.meta);
+      }
+    }, victims);
+    this.stats.batches++;
+    signal.done = true;
+    resolveSignal();
+    if (ok) for (const s of settle) s();
+    for (const loc of pendingLocs) loc.batch = undefined;
+  }
+
+  private async syncSegment(seg: Segment): Promise<void> {
+    await seg.handle.sync();
+    seg.dirty = false;
+    this.stats.syncs++;
+  }
+
+  /** delete({erase}): overwrite the frame with a same-length erased record, after its tombstone is durable. */
+  private async eraseInPlace(entries: Array<IndexEntry<Loc>>): Promise<void> {
+    const touched = new Set<Segment>();
+    for (const e of entries) {
+      if (e.ref.seg.retired) continue;
+      await e.ref.seg.handle.write(e.ref.off, encodeErasedFrame(e.seq, e.ref.len));
+      touched.add(e.ref.seg);
+    }
+    for (const s of touched) await this.syncSegment(s);
+  }
+
+  private async rollover(): Promise<void> {
+    const old = this.active;
+    if (old.dirty) await this.syncSegment(old);
+    const next = await createSegment(this.cfgRef.fs, this.cfgRef.dir, old.id + 1, 0);
+    this.segments.push(next);
+    if (old.records !== undefined) await writeSegmentIndex(this.cfgRef.fs, this.cfgRef.dir, old, old.records, this.cipher).catch(() => undefined);
+    old.records = undefined;
+  }
+
+  /** Drop fully deleted segments at the front; compact one sparse sealed segment. */
+  private async maintain(): Promise<void> {
+    if (this.failed !== undefined || this.segments.length < 2) return;
+    const ctx = { fs: this.cfgRef.fs, dir: this.cfgRef.dir, index: this.index, cipher: this.cipher, stats: this.stats };
+    const act = this.active;
+    const front: Segment[] = [];
+    for (const s of this.segments.slice(0, -1)) {
+      if (s.live > 0) break;
+      front.push(s);
+    }
+    const sparse = this.segments.slice(0, -1).find((s) => !front.includes(s) && s.msgs > 0 && s.live * 2 < s.msgs && !this.uncompactable.has(s));
+    if (front.length === 0 && sparse === undefined) return;
+    // Older segments may hold the record that proves last_seq; restate it in the active one first.
+    const lastRecord = encodeControlFrame(RecordKind.lastSeq, this.index.last);
+    const base = act.size;
+    const ok = await this.guard("maintenance", act, base, async () => {
+      await act.handle.write(base, lastRecord);
+      act.size = base + lastRecord.length;
+      act.records?.push({ kind: RecordKind.lastSeq, seq: this.index.last, ts_ns: 0n, offset: base, frame_bytes: lastRecord.length, subject: "", size_bytes: 0 });
+      await this.syncSegment(act);
+      if (front.length > 0) await dropSegments(ctx, front);
+      this.segments = this.segments.filter((s) => !front.includes(s));
+      if (sparse !== undefined) {
+        const replaced = await compactSegment(ctx, sparse, this.segments);
+        if (replaced === sparse) this.uncompactable.add(sparse);
+        this.segments = this.segments.flatMap((s) => (s === sparse ? (replaced === undefined ? [] : [replaced]) : [s]));
+      }
+    });
+    void ok;
+  }
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  private checkOpen(): void {
+    if (this.closed) throw new StoreError("closed", `store ${this.name} is closed`);
+  }
+
+  /** Read and verify one message; damaged records are reported, dropped and never returned. */
+  private async load(seq: number): Promise<StoredMessage | undefined> {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const e = this.index.get(seq);
+      if (e === undefined) return undefined;
+      const loc = e.ref;
+      if (loc.batch !== undefined && !loc.batch.done) {
+        await loc.batch.promise;
+        continue;
+      }
+      const hit = this.cache.get(seq);
+      if (hit !== undefined) return copyMsg(hit);
+      let frame: Uint8Array;
+      try {
+        frame = await loc.seg.handle.read(loc.off, loc.len);
+      } catch (err) {
+        if (loc.seg.retired) continue; // compacted or reloaded underneath us: look up again
+        throw new StoreError("storage_failed", `stream ${this.name}: read of seq ${seq} in ${loc.seg.name} failed: ${(err as Error).message}`);
+      }
+      if (loc.seg.retired) continue;
+      const hc = checkHeader(frame);
+      let reason: string | undefined;
+      let msg: StoredMessage | undefined;
+      if (frame.length !== loc.len || hc.kind !== "ok" || !frameChecksumOk(frame)) reason = "record checksum mismatch on read";
+      else if (hc.header.kind !== RecordKind.msg || hc.header.seq !== seq || hc.header.frame_bytes !== loc.len) reason = `index points at a different record (kind ${hc.header.kind}, seq ${hc.header.seq})`;
+      else {
+        try {
+          const body = decodeMsgBody(frame, hc.header, this.cipher);
+          msg = { seq, ts_ns: hc.header.ts_ns, subject: body.subject, headers: body.headers, payload: body.payload };
+        } catch (err) {
+          reason = `undecodable record: ${(err as Error).message}`;
+        }
+      }
+      if (msg === undefined) {
+        this.addDamage({ segment: loc.seg.name, offset: loc.off, first_seq: seq, last_seq: seq, reason: reason ?? "unknown" });
+        const gone = this.index.remove(seq);
+        gone?.ref.seg.noteRemoved(gone.ref.len);
+        if (!this.closed && this.failed === undefined) void this.submit<void>((d) => ({ t: "sync", d })).catch(() => undefined);
+        return undefined;
+      }
+      this.cache.set(seq, msg);
+      return copyMsg(msg);
+    }
+    return undefined;
+  }
+
+  async get(seq: number): Promise<StoredMessage | undefined> {
+    this.checkOpen();
+    return this.load(seq);
+  }
+
+  async next(start: number, filter?: string): Promise<StoredMessage | undefined> {
+    this.checkOpen();
+    for (let from = start; ; ) {
+      const e = this.index.next(from, filter);
+      if (e === undefined) return undefined;
+      const m = await this.load(e.seq);
+      if (m !== undefined) return m;
+      from = e.seq + 1;
+    }
+  }
+
+  async lastBySubject(filter: string): Promise<StoredMessage | undefined> {
+    this.checkOpen();
+    for (;;) {
+      const e = this.index.lastMatching(filter);
+      if (e === undefined) return undefined;
+      const m = await this.load(e.seq);
+      if (m !== undefined || this.index.get(e.seq) !== undefined) return m;
+    }
+  }
+
+  firstAtOrAfterTime(ts_ns: bigint): Promise<number> {
+    return this.closed ? Promise.reject(new StoreError("closed", `store ${this.name} is closed`)) : Promise.resolve(this.index.firstAtOrAfterTime(ts_ns));
+  }
+
+  subjectCounts(filter: string): Map<string, number> {
+    return this.index.subjectCounts(filter);
+  }
+
+  numPending(start: number, filter?: string): number {
+    return this.index.numPending(start, filter);
+  }
+
+  state(): StoreState {
+    return { ...this.index.summary(), damage: this.damage.map((d) => ({ ...d })) };
+  }
+
+  /** Segment files currently backing the stream (monitoring, tests). */
+  segmentNames(): string[] {
+    return this.segments.map((s) => s.name);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.failed === undefined) await this.submit<void>((d) => ({ t: "sync", d })).catch(() => undefined);
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    for (const s of this.segments) {
+      s.retired = true;
+      await s.handle.close().catch(() => undefined);
+    }
+  }
+
+  async destroy(): Promise<void> {
+    await this.close();
+    await this.cfgRef.fs.removeTree(this.cfgRef.dir);
+  }
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let p = 0;
+  for (const b of parts) {
+    out.set(b, p);
+    p += b.length;
+  }
+  return out;
+}
+
+function copyMsg(m: StoredMessage): StoredMessage {
+  return { seq: m.seq, ts_ns: m.ts_ns, subject: m.subject, headers: m.headers?.slice(), payload: m.payload.slice() };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,196 @@
+/**
+ * On-disk framing of segments and records (format version 1). Pure: bytes in, bytes out.
+ *
+ * Segment header (32 bytes):
+ *   0 magic "SLSG" | 4 u16 version | 6 u16 flags | 8 u64 segment id | 16 u32 generation |
+ *   20 8 reserved | 28 u32 CRC32C of bytes 0..28
+ * Record frame (little endian):
+ *   0 u32 frame length (whole frame, this field and the trailer included)
+ *   4 u8 kind | 5 u8 flags (bit0 encrypted) | 6 u16 key id | 8 u64 seq | 16 i64 ts_ns
+ *   24 u32 CRC32C of bytes 0..24 (header check: a torn write never yields a valid header with a
+ *      wrong length, so a bad header means corruption, an over-long valid one a torn tail)
+ *   28 body | last 4 bytes: u32 CRC32C of everything before it
+ * Message body (plain): u16 subject length | u32 headers length (0xFFFFFFFF = none) | subject |
+ *   headers | payload. Encrypted: 12-byte nonce | AES-256-GCM(plain body) | 16-byte tag,
+ *   with the first 24 header bytes as associated data.
+ */
+import { crc32c } from "./crc32c.js";
+
+export const segmentHeaderBytes = 32;
+export const frameHeaderBytes = 28;
+export const frameTrailerBytes = 4;
+export const frameOverheadBytes = frameHeaderBytes + frameTrailerBytes;
+export const formatVersion = 1;
+const segmentMagic = 0x47534c53; // "SLSG" little endian
+const noHeaders = 0xffffffff;
+
+export const RecordKind = {
+  msg: 1,
+  /** Deletes the message with this seq. */
+  tombstone: 2,
+  /** Every seq below this one is deleted. */
+  floor: 3,
+  /** A message overwritten in place by delete({ erase: true }). */
+  erased: 4,
+  /** last_seq is at least this seq (kept in the active segment before older ones are dropped). */
+  lastSeq: 5,
+} as const;
+export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
+const kindMax = 5;
+
+export const flagEncrypted = 1;
+
+export interface FrameHeader {
+  frame_bytes: number;
+  kind: RecordKind;
+  flags: number;
+  key_id: number;
+  seq: number;
+  ts_ns: bigint;
+}
+
+export interface MsgBody {
+  subject: string;
+  headers: Uint8Array | undefined;
+  payload: Uint8Array;
+}
+
+/** Seals and opens encrypted bodies; see encryption.ts. */
+export interface BodyCipher {
+  readonly currentKeyId: number;
+  /** Output length is input length + sealOverheadBytes. */
+  seal(aad: Uint8Array, plain: Uint8Array): Uint8Array;
+  open(keyId: number, aad: Uint8Array, sealed: Uint8Array): Uint8Array;
+}
+export const sealOverheadBytes = 12 + 16;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder("utf-8", { fatal: true });
+
+function view(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export function encodeSegmentHeader(id: number, generation: number): Uint8Array {
+  const b = new Uint8Array(segmentHeaderBytes);
+  const v = view(b);
+  v.setUint32(0, segmentMagic, true);
+  v.setUint16(4, formatVersion, true);
+  v.setBigUint64(8, BigInt(id), true);
+  v.setUint32(16, generation, true);
+  v.setUint32(28, crc32c(b.subarray(0, 28)), true);
+  return b;
+}
+
+export function decodeSegmentHeader(b: Uint8Array): { id: number; generation: number } | undefined {
+  if (b.length < segmentHeaderBytes) return undefined;
+  const v = view(b);
+  if (v.getUint32(28, true) !== crc32c(b.subarray(0, 28))) return undefined;
+  if (v.getUint32(0, true) !== segmentMagic || v.getUint16(4, true) !== formatVersion) return undefined;
+  return { id: Number(v.getBigUint64(8, true)), generation: v.getUint32(16, true) };
+}
+
+function encodePlainBody(m: MsgBody): Uint8Array {
+  const subject = enc.encode(m.subject);
+  const hl = m.headers?.length ?? 0;
+  const b = new Uint8Array(6 + subject.length + hl + m.payload.length);
+  const v = view(b);
+  v.setUint16(0, subject.length, true);
+  v.setUint32(2, m.headers === undefined ? noHeaders : hl, true);
+  b.set(subject, 6);
+  if (m.headers !== undefined) b.set(m.headers, 6 + subject.length);
+  b.set(m.payload, 6 + subject.length + hl);
+  return b;
+}
+
+function decodePlainBody(b: Uint8Array): MsgBody {
+  if (b.length < 6) throw new Error("message body too short");
+  const v = view(b);
+  const sl = v.getUint16(0, true);
+  const hlRaw = v.getUint32(2, true);
+  const hl = hlRaw === noHeaders ? 0 : hlRaw;
+  if (6 + sl + hl > b.length) throw new Error("message body lengths exceed frame");
+  const subject = dec.decode(b.subarray(6, 6 + sl));
+  // Copies, so callers never alias a read buffer or the cache.
+  const headers = hlRaw === noHeaders ? undefined : b.slice(6 + sl, 6 + sl + hl);
+  return { subject, headers, payload: b.slice(6 + sl + hl) };
+}
+
+function writeHeader(f: Uint8Array, h: Omit<FrameHeader, "frame_bytes">): void {
+  const v = view(f);
+  v.setUint32(0, f.length, true);
+  v.setUint8(4, h.kind);
+  v.setUint8(5, h.flags);
+  v.setUint16(6, h.key_id, true);
+  v.setBigUint64(8, BigInt(h.seq), true);
+  v.setBigInt64(16, h.ts_ns, true);
+  v.setUint32(24, crc32c(f.subarray(0, 24)), true);
+}
+
+function finish(f: Uint8Array): Uint8Array {
+  view(f).setUint32(f.length - 4, crc32c(f.subarray(0, f.length - 4)), true);
+  return f;
+}
+
+/** Frame a message; encrypted when a cipher is given. */
+export function encodeMsgFrame(seq: number, ts_ns: bigint, m: MsgBody, cipher?: BodyCipher): Uint8Array {
+  const plain = encodePlainBody(m);
+  const bodyBytes = cipher === undefined ? plain.length : plain.length + sealOverheadBytes;
+  const f = new Uint8Array(frameOverheadBytes + bodyBytes);
+  writeHeader(f, { kind: RecordKind.msg, flags: cipher ? flagEncrypted : 0, key_id: cipher?.currentKeyId ?? 0, seq, ts_ns });
+  f.set(cipher === undefined ? plain : cipher.seal(f.subarray(0, 24), plain), frameHeaderBytes);
+  return finish(f);
+}
+
+/** Frame a body-less control record (tombstone, floor, lastSeq). */
+export function encodeControlFrame(kind: RecordKind, seq: number): Uint8Array {
+  const f = new Uint8Array(frameOverheadBytes);
+  writeHeader(f, { kind, flags: 0, key_id: 0, seq, ts_ns: 0n });
+  return finish(f);
+}
+
+/** An erased record of exactly `frame_bytes` (overwrites a message in place; body zeroed). */
+export function encodeErasedFrame(seq: number, frame_bytes: number): Uint8Array {
+  const f = new Uint8Array(frame_bytes);
+  writeHeader(f, { kind: RecordKind.erased, flags: 0, key_id: 0, seq, ts_ns: 0n });
+  return finish(f);
+}
+
+export type HeaderCheck =
+  | { kind: "ok"; header: FrameHeader }
+  | { kind: "short" } // fewer than frameHeaderBytes available
+  | { kind: "zero" } // all-zero header (preallocated or never written)
+  | { kind: "bad" }; // checksum or field mismatch: corruption
+
+/** Check the fixed header at the start of `b`. */
+export function checkHeader(b: Uint8Array): HeaderCheck {
+  if (b.length < frameHeaderBytes) return { kind: "short" };
+  const v = view(b);
+  if (v.getUint32(24, true) !== crc32c(b.subarray(0, 24))) {
+    for (let i = 0; i < frameHeaderBytes; i++) if (b[i] !== 0) return { kind: "bad" };
+    return { kind: "zero" };
+  }
+  const frame_bytes = v.getUint32(0, true);
+  const kind = v.getUint8(4);
+  const seq = v.getBigUint64(8, true);
+  if (frame_bytes < frameOverheadBytes || kind < 1 || kind > kindMax || seq > BigInt(Number.MAX_SAFE_INTEGER)) {
+    return { kind: "bad" };
+  }
+  return {
+    kind: "ok",
+    header: { frame_bytes, kind: kind as RecordKind, flags: v.getUint8(5), key_id: v.getUint16(6, true), seq: Number(seq), ts_ns: v.getBigInt64(16, true) },
+  };
+}
+
+/** True when a whole frame's trailer checksum matches. */
+export function frameChecksumOk(f: Uint8Array): boolean {
+  return f.length >= frameOverheadBytes && view(f).getUint32(f.length - 4, true) === crc32c(f.subarray(0, f.length - 4));
+}
+
+/** Decode a verified message frame (header checked, checksum ok). Throws on a malformed body. */
+export function decodeMsgBody(f: Uint8Array, h: FrameHeader, cipher?: BodyCipher): MsgBody {
+  const body = f.subarray(frameHeaderBytes, f.length - frameTrailerBytes);
+  if ((h.flags & flagEncrypted) === 0) return decodePlainBody(body);
+  if (cipher === undefined) throw new Error(`record ${h.seq} is encrypted (key id ${h.key_id}) but no keys are configured`);
+  return decodePlainBody(cipher.open(h.key_id, f.subarray(0, 24), body));
+}

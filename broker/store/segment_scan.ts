@@ -1,0 +1,174 @@
+/**
+ * Recovery scan of one segment file: walks every frame, verifies both checksums and sequence
+ * order, and classifies each problem as a torn tail (truncate, not damage: that write was never
+ * acknowledged) or corruption (report, skip, keep serving the rest). Reads in bounded chunks, so
+ * a segment is never loaded whole.
+ */
+import type { FileHandle } from "./fs.js";
+import { msgSizeBytes } from "./msg_index.js";
+import {
+  checkHeader,
+  decodeMsgBody,
+  decodeSegmentHeader,
+  frameChecksumOk,
+  frameHeaderBytes,
+  RecordKind,
+  segmentHeaderBytes,
+} from "./record.js";
+import type { BodyCipher, FrameHeader } from "./record.js";
+
+export interface RecoveredRecord {
+  kind: RecordKind;
+  seq: number;
+  ts_ns: bigint;
+  offset: number;
+  frame_bytes: number;
+  /** Messages only. */
+  subject: string;
+  size_bytes: number;
+}
+
+export interface ScanDamage {
+  offset: number;
+  first_seq: number;
+  last_seq: number;
+  reason: string;
+}
+
+export interface ScanResult {
+  generation: number | undefined;
+  records: RecoveredRecord[];
+  damage: ScanDamage[];
+  /** Where the next append goes (equals the file size unless a torn tail was cut). */
+  end: number;
+  /** Set when the tail must be truncated to `end` (torn final write). */
+  torn: boolean;
+}
+
+const chunkBytes = 1 << 20;
+
+class Window {
+  private start = 0;
+  private bytes: Uint8Array = new Uint8Array(0);
+  constructor(private readonly h: FileHandle, private readonly size: number) {}
+  /** Up to `len` bytes at `off` (fewer at end of file). */
+  async at(off: number, len: number): Promise<Uint8Array> {
+    const want = Math.min(len, this.size - off);
+    if (want <= 0) return new Uint8Array(0);
+    if (off < this.start || off + want > this.start + this.bytes.length) {
+      this.bytes = await this.h.read(off, Math.min(Math.max(want, chunkBytes), this.size - off));
+      this.start = off;
+    }
+    return this.bytes.subarray(off - this.start, off - this.start + want);
+  }
+}
+
+type Step =
+  | { kind: "record"; header: FrameHeader; frame: Uint8Array }
+  | { kind: "checksum"; header: FrameHeader } // complete frame, body checksum mismatch
+  | { kind: "torn" } // short header, zero tail or valid header running past end of file
+  | { kind: "bad" }; // invalid header
+
+async function step(w: Window, off: number, size: number): Promise<Step> {
+  const hc = checkHeader(await w.at(off, frameHeaderBytes));
+  if (hc.kind === "short") return { kind: "torn" };
+  if (hc.kind === "zero") {
+    // A zero header is a torn tail only if everything after it is zero too.
+    for (let p = off; p < size; p += chunkBytes) {
+      const b = await w.at(p, chunkBytes);
+      if (b.some((x) => x !== 0)) return { kind: "bad" };
+    }
+    return { kind: "torn" };
+  }
+  if (hc.kind === "bad") return { kind: "bad" };
+  if (off + hc.header.frame_bytes > size) return { kind: "torn" };
+  const frame = await w.at(off, hc.header.frame_bytes);
+  return frameChecksumOk(frame) ? { kind: "record", header: hc.header, frame } : { kind: "checksum", header: hc.header };
+}
+
+/** Next offset after `from` where a fully valid frame starts, if any. */
+async function resync(w: Window, from: number, size: number): Promise<number | undefined> {
+  for (let p = from; p + frameHeaderBytes <= size; p++) {
+    const s = await step(w, p, size);
+    if (s.kind === "record") return p;
+  }
+  return undefined;
+}
+
+export async function scanSegment(
+  h: FileHandle,
+  size: number,
+  opts: { tail: boolean; prevSeq: number; cipher: BodyCipher | undefined },
+): Promise<ScanResult> {
+  const w = new Window(h, size);
+  const records: RecoveredRecord[] = [];
+  const damage: ScanDamage[] = [];
+  let lastMsgSeq = opts.prevSeq;
+  const seg = decodeSegmentHeader(await w.at(0, segmentHeaderBytes));
+  if (seg === undefined && size >= segmentHeaderBytes && (await w.at(0, segmentHeaderBytes)).some((x) => x !== 0)) {
+    damage.push({ offset: 0, first_seq: 0, last_seq: 0, reason: "segment header checksum mismatch" });
+  }
+  if (size < segmentHeaderBytes) return { generation: undefined, records, damage, end: size, torn: size > 0 };
+  let off = segmentHeaderBytes;
+  let pending: { offset: number; reason: string; seqHint: number | undefined } | undefined;
+  const closeDamage = (nextSeq: number | undefined): void => {
+    if (pending === undefined) return;
+    const first = lastMsgSeq + 1;
+    const last = nextSeq !== undefined ? Math.max(first, nextSeq - 1) : Math.max(first, pending.seqHint ?? first);
+    damage.push({ offset: pending.offset, first_seq: first, last_seq: last, reason: pending.reason });
+    pending = undefined;
+  };
+  let torn = false;
+  while (off < size) {
+    const s = await step(w, off, size);
+    if (s.kind === "record") {
+      const hd = s.header;
+      if (hd.kind === RecordKind.msg) {
+        if (hd.seq <= lastMsgSeq) {
+          pending ??= { offset: off, reason: `sequence ${hd.seq} not after ${lastMsgSeq}`, seqHint: undefined };
+          off += hd.frame_bytes;
+          continue;
+        }
+        let rec: RecoveredRecord;
+        try {
+          const body = decodeMsgBody(s.frame, hd, opts.cipher);
+          rec = { kind: hd.kind, seq: hd.seq, ts_ns: hd.ts_ns, offset: off, frame_bytes: hd.frame_bytes, subject: body.subject, size_bytes: msgSizeBytes(body.subject, body.headers?.length ?? 0, body.payload.length) };
+        } catch (err) {
+          pending ??= { offset: off, reason: `undecodable record: ${(err as Error).message}`, seqHint: hd.seq };
+          off += hd.frame_bytes;
+          continue;
+        }
+        closeDamage(hd.seq);
+        records.push(rec);
+        lastMsgSeq = hd.seq;
+      } else {
+        records.push({ kind: hd.kind, seq: hd.seq, ts_ns: hd.ts_ns, offset: off, frame_bytes: hd.frame_bytes, subject: "", size_bytes: 0 });
+      }
+      off += hd.frame_bytes;
+      continue;
+    }
+    if (s.kind === "checksum") {
+      // The header verified, so its length can be trusted: skip exactly this frame.
+      pending ??= { offset: off, reason: "record checksum mismatch", seqHint: s.header.kind === RecordKind.msg ? s.header.seq : undefined };
+      off += s.header.frame_bytes;
+      continue;
+    }
+    const next = await resync(w, off + 1, size);
+    if (next !== undefined) {
+      pending ??= { offset: off, reason: "record header checksum mismatch", seqHint: undefined };
+      off = next;
+      continue;
+    }
+    if (s.kind === "torn" && opts.tail) {
+      torn = true;
+    } else {
+      pending ??= { offset: off, reason: s.kind === "torn" ? "incomplete record in a sealed segment" : "record header checksum mismatch at end of segment", seqHint: undefined };
+      // A corrupt tail of the active segment is cut (after being reported) so appends continue
+      // on a clean frame boundary; a sealed segment is left as it is.
+      if (opts.tail) torn = true;
+    }
+    break;
+  }
+  closeDamage(undefined);
+  return { generation: seg?.generation, records, damage, end: torn ? off : size, torn };
+}
