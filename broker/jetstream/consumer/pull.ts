@@ -1,0 +1,146 @@
+/**
+ * Pull requests (`$JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>`): parsing the body and checking
+ * it against the consumer's caps, producing either a request or the exact status reply
+ * nats-server sends (400/409). Pure: no I/O.
+ */
+import type { ConsumerConfig } from "./config.js";
+
+export interface PullRequest {
+  reply: string;
+  batch: number;
+  /** Remaining byte budget; 0 = unlimited. */
+  maxBytes: number;
+  /** Absolute deadline (ms, the consumer clock), undefined = none. */
+  expiresAtMs: number | undefined;
+  noWait: boolean;
+  heartbeatMs: number;
+  lastHeartbeatMs: number;
+  delivered: number;
+}
+
+export type PullParse = { kind: "ok"; request: PullRequest } | { kind: "status"; code: number; description: string };
+
+/** Upper bound on one request's batch, whatever the client asks. */
+export const pullBatchMax = 1_000_000;
+
+function formatGoDuration(ns: number): string {
+  if (ns % 1e9 === 0) {
+    const s = ns / 1e9;
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const sec = s % 60;
+    return `${h > 0 ? `${h}h` : ""}${h > 0 || m > 0 ? `${m}m` : ""}${sec}s`;
+  }
+  if (ns % 1e6 === 0) return `${ns / 1e6}ms`;
+  return `${ns / 1e9}s`;
+}
+
+export function parsePullRequest(body: Uint8Array, reply: string, cfg: ConsumerConfig, nowMs: number): PullParse {
+  const text = new TextDecoder().decode(body).trim();
+  let batch = 1;
+  let expiresNs = 0;
+  let maxBytes = 0;
+  let noWait = false;
+  let hbNs = 0;
+  if (text.length > 0) {
+    if (/^\d+$/.test(text)) batch = Number(text);
+    else {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch {
+        return { kind: "status", code: 400, description: "Bad Request" };
+      }
+      if (typeof raw !== "object" || raw === null) return { kind: "status", code: 400, description: "Bad Request" };
+      const r = raw as Record<string, unknown>;
+      if (typeof r["batch"] === "number") batch = r["batch"];
+      if (typeof r["expires"] === "number") expiresNs = r["expires"];
+      if (typeof r["max_bytes"] === "number") maxBytes = r["max_bytes"];
+      if (r["no_wait"] === true) noWait = true;
+      if (typeof r["idle_heartbeat"] === "number") hbNs = r["idle_heartbeat"];
+    }
+  }
+  if (!Number.isInteger(batch) || batch <= 0) batch = 1;
+  if (cfg.max_batch !== undefined && batch > cfg.max_batch) {
+    return { kind: "status", code: 409, description: `Exceeded MaxRequestBatch of ${cfg.max_batch}` };
+  }
+  if (cfg.max_expires !== undefined && expiresNs > cfg.max_expires) {
+    return { kind: "status", code: 409, description: `Exceeded MaxRequestExpires of ${formatGoDuration(cfg.max_expires)}` };
+  }
+  if (cfg.max_bytes !== undefined && maxBytes > cfg.max_bytes) {
+    return { kind: "status", code: 409, description: `Exceeded MaxRequestMaxBytes of ${cfg.max_bytes}` };
+  }
+  if (hbNs > 0 && expiresNs > 0 && hbNs * 2 > expiresNs) {
+    return { kind: "status", code: 400, description: "Bad Request - heartbeat value too large" };
+  }
+  // A max_expires cap applies to requests that did not ask for an expiry.
+  if (expiresNs <= 0 && cfg.max_expires !== undefined && !noWait) expiresNs = cfg.max_expires;
+  return {
+    kind: "ok",
+    request: {
+      reply,
+      batch: Math.min(batch, pullBatchMax),
+      maxBytes: Math.max(0, maxBytes),
+      expiresAtMs: expiresNs > 0 ? nowMs + expiresNs / 1e6 : undefined,
+      noWait,
+      heartbeatMs: hbNs > 0 ? hbNs / 1e6 : 0,
+      lastHeartbeatMs: nowMs,
+      delivered: 0,
+    },
+  };
+}
+
+/** The `$JS.ACK...` reply subject of a delivered message (v1 form, 9 tokens). */
+export function ackSubject(stream: string, consumer: string, deliveries: number, streamSeq: number, consumerSeq: number, tsNs: bigint, pending: number): string {
+  return `$JS.ACK.${stream}.${consumer}.${deliveries}.${streamSeq}.${consumerSeq}.${tsNs}.${pending}`;
+}
+
+export interface AckRef {
+  stream: string;
+  consumer: string;
+  deliveries: number;
+  streamSeq: number;
+  consumerSeq: number;
+}
+
+/** Parse an ack subject (9-token v1 or ≥11-token v2 form). */
+export function parseAckSubject(subject: string): AckRef | undefined {
+  const t = subject.split(".");
+  if (t[0] !== "$JS" || t[1] !== "ACK") return undefined;
+  const base = t.length === 9 ? 2 : t.length >= 11 ? 4 : -1;
+  if (base < 0) return undefined;
+  const nums = [t[base + 2], t[base + 3], t[base + 4]].map((x) => Number(x));
+  if (nums.some((n) => !Number.isInteger(n) || n < 0)) return undefined;
+  return { stream: t[base]!, consumer: t[base + 1]!, deliveries: nums[0]!, streamSeq: nums[1]!, consumerSeq: nums[2]! };
+}
+
+export type AckKind =
+  | { kind: "ack" }
+  | { kind: "nak"; delayNs: number }
+  | { kind: "progress" }
+  | { kind: "next"; request: Uint8Array }
+  | { kind: "term"; reason: string };
+
+export function parseAckPayload(payload: Uint8Array): AckKind | undefined {
+  const text = new TextDecoder().decode(payload);
+  if (text === "" || text.startsWith("+ACK") || text === "+OK") return { kind: "ack" };
+  if (text.startsWith("-NAK")) {
+    const rest = text.slice(4).trim();
+    if (rest === "") return { kind: "nak", delayNs: 0 };
+    if (rest.startsWith("{")) {
+      try {
+        const j = JSON.parse(rest) as { delay?: unknown };
+        return { kind: "nak", delayNs: typeof j.delay === "number" && j.delay > 0 ? j.delay : 0 };
+      } catch {
+        return { kind: "nak", delayNs: 0 };
+      }
+    }
+    const m = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(rest);
+    const mult: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+    return { kind: "nak", delayNs: m ? Number(m[1]) * mult[m[2]!]! : 0 };
+  }
+  if (text.startsWith("+WPI")) return { kind: "progress" };
+  if (text.startsWith("+NXT")) return { kind: "next", request: new TextEncoder().encode(text.slice(4).trim()) };
+  if (text.startsWith("+TERM")) return { kind: "term", reason: text.slice(5).trim() };
+  return undefined;
+}

@@ -1,0 +1,305 @@
+/**
+ * The JetStream engine of one server: streams, their consumers, capture subscriptions, and
+ * persistence of metadata. The API layer (api/) calls these operations; the service shell
+ * (service.ts) owns timers and start/stop.
+ */
+import { randomBytes } from "node:crypto";
+import type { Clock } from "../../common/clock.js";
+import type { Bus, BusSubscription } from "../core/bus.js";
+import { jsError, type JsApiError } from "./api/errors.js";
+import { checkConsumerUpdate, consumerFilters, normalizeConsumerConfig, sameConsumerConfig, type ConsumerConfig } from "./consumer/config.js";
+import { JsConsumer, type ConsumerEnv } from "./consumer/consumer.js";
+import { initialState } from "./consumer/start.js";
+import { fromPersisted, toPersisted } from "./consumer/state.js";
+import type { MetaStore } from "./persist.js";
+import { checkStreamUpdate, overlapsAny, type StreamConfig } from "./stream/config.js";
+import { SourceLinks } from "./stream/sourcing.js";
+import { JsStream, storeLimitsOf, type StreamEnv } from "./stream/stream.js";
+import { subjectsOverlap } from "./subjects.js";
+import type { JsLog, StoreFactory } from "./types.js";
+
+export interface JetStreamDeps {
+  bus: Bus;
+  clock: Clock;
+  log: JsLog;
+  stores: StoreFactory;
+  /** Undefined: nothing persisted (tests of the API alone). */
+  meta: MetaStore | undefined;
+  domain: string | undefined;
+  serverName: string;
+  sync: "always" | "interval" | "never";
+  syncIntervalMs: number;
+  maxStreams: number;
+}
+
+export type CreateAction = "create" | "update" | "";
+
+export class JetStream {
+  readonly streams = new Map<string, JsStream<JsConsumer>>();
+  private readonly captures = new Map<string, BusSubscription[]>();
+  private readonly dirty = new Set<JsConsumer>();
+  readonly sources: SourceLinks;
+  readonly streamEnv: StreamEnv;
+  private readonly consumerEnv: ConsumerEnv;
+  apiTotal = 0;
+  apiErrors = 0;
+
+  constructor(readonly deps: JetStreamDeps) {
+    this.streamEnv = { bus: deps.bus, clock: deps.clock, log: deps.log, domain: deps.domain };
+    this.consumerEnv = {
+      bus: deps.bus,
+      clock: deps.clock,
+      log: deps.log,
+      persistSoon: (c) => {
+        if (c.isDurable && deps.meta !== undefined) this.dirty.add(c);
+      },
+      expire: (c) => {
+        deps.log.debug(`consumer ${c.stream.name}/${c.name} inactive: deleting`);
+        void this.deleteConsumer(c.stream, c.name).catch((err: unknown) => deps.log.warn(`delete inactive consumer: ${String(err)}`));
+      },
+    };
+    this.sources = new SourceLinks(this, deps.log);
+  }
+
+  /** Recreate streams and consumers from disk. */
+  async load(): Promise<void> {
+    if (this.deps.meta === undefined) return;
+    const { streams, problems } = await this.deps.meta.loadAll();
+    for (const p of problems) this.deps.log.warn(`jetstream recovery: ${p}`);
+    for (const { meta, consumers } of streams) {
+      try {
+        const stream = await this.openStream(meta.config, BigInt(meta.created_ns));
+        await stream.recover();
+        for (const cm of consumers) {
+          const ackWaitMs = cm.config.ack_wait / 1e6;
+          const state = fromPersisted(cm.state, this.deps.clock.nowMs(), ackWaitMs);
+          const c = new JsConsumer(stream, cm.config, BigInt(cm.created_ns), state, this.consumerEnv);
+          stream.consumers.set(c.name, c);
+        }
+        this.deps.log.info(`jetstream: recovered stream ${meta.config.name} (${stream.store.state().msgs} msgs, ${consumers.length} consumers)`);
+      } catch (err) {
+        this.deps.log.error(`jetstream recovery: stream ${meta.config.name}: ${String(err)}`);
+      }
+    }
+    this.sources.refresh();
+  }
+
+  private async openStream(cfg: StreamConfig, createdNs: bigint): Promise<JsStream<JsConsumer>> {
+    const dir = this.deps.meta?.msgsDir(cfg.name) ?? "";
+    const store = await this.deps.stores.open(cfg.storage, dir, {
+      name: cfg.name,
+      limits: storeLimitsOf(cfg),
+      sync: this.deps.sync,
+      sync_interval_ms: this.deps.syncIntervalMs,
+    });
+    const stream = new JsStream<JsConsumer>(cfg, store, createdNs, this.streamEnv);
+    this.streams.set(cfg.name, stream);
+    this.capture(stream);
+    return stream;
+  }
+
+  private capture(stream: JsStream<JsConsumer>): void {
+    for (const sub of this.captures.get(stream.name) ?? []) sub.unsubscribe();
+    const subs: BusSubscription[] = [];
+    for (const subject of stream.config.subjects ?? []) {
+      subs.push(
+        this.deps.bus.subscribe(subject, (m) => {
+          // Deliveries and acks of JetStream itself are never captured.
+          if (m.subject.startsWith("$JS.ACK.") || m.subject.startsWith("$JS.FC.")) return;
+          stream.ingest({ subject: m.subject, reply: m.reply, headers: m.headers, payload: m.payload });
+        }),
+      );
+    }
+    this.captures.set(stream.name, subs);
+  }
+
+  // ---- streams -------------------------------------------------------------------------------
+
+  async createStream(cfg: StreamConfig): Promise<{ stream: JsStream<JsConsumer>; created: boolean } | JsApiError> {
+    const existing = this.streams.get(cfg.name);
+    if (existing !== undefined) {
+      if (JSON.stringify(existing.config) === JSON.stringify(cfg)) return { stream: existing, created: false };
+      return jsError("stream_name_exists");
+    }
+    if (this.deps.maxStreams > 0 && this.streams.size >= this.deps.maxStreams) return jsError("max_streams");
+    if (overlapsAny(cfg, [...this.streams.values()].map((s) => s.config))) return jsError("stream_subject_overlap");
+    const createdNs = this.deps.clock.nowNs();
+    await this.deps.meta?.saveStream({ config: cfg, created_ns: createdNs.toString() });
+    let stream: JsStream<JsConsumer>;
+    try {
+      stream = await this.openStream(cfg, createdNs);
+    } catch (err) {
+      await this.deps.meta?.removeStream(cfg.name).catch(() => undefined);
+      return jsError("stream_create", err instanceof Error ? err.message : String(err));
+    }
+    this.sources.refresh();
+    return { stream, created: true };
+  }
+
+  async updateStream(cfg: StreamConfig): Promise<JsStream<JsConsumer> | JsApiError> {
+    const stream = this.streams.get(cfg.name);
+    if (stream === undefined) return jsError("stream_not_found");
+    const bad = checkStreamUpdate(stream.config, cfg);
+    if (bad !== undefined) return bad;
+    if (overlapsAny(cfg, [...this.streams.values()].map((s) => s.config))) return jsError("stream_subject_overlap");
+    await this.deps.meta?.saveStream({ config: cfg, created_ns: stream.createdNs.toString() });
+    await stream.updateConfig(cfg);
+    this.capture(stream);
+    this.sources.refresh();
+    for (const c of stream.consumers.values()) c.onPurge();
+    return stream;
+  }
+
+  async deleteStream(name: string): Promise<boolean> {
+    const stream = this.streams.get(name);
+    if (stream === undefined) return false;
+    for (const sub of this.captures.get(name) ?? []) sub.unsubscribe();
+    this.captures.delete(name);
+    this.streams.delete(name);
+    stream.close();
+    for (const c of stream.consumers.values()) {
+      c.close("Consumer Deleted");
+      this.dirty.delete(c);
+    }
+    stream.consumers.clear();
+    this.sources.refresh();
+    await stream.store.destroy();
+    await this.deps.meta?.removeStream(name);
+    return true;
+  }
+
+  streamsForSubject(subject: string): Array<JsStream<JsConsumer>> {
+    return [...this.streams.values()].filter((s) => (s.config.subjects ?? []).some((x) => subjectsOverlap(x, subject)));
+  }
+
+  // ---- consumers -----------------------------------------------------------------------------
+
+  async addConsumer(stream: JsStream<JsConsumer>, raw: Record<string, unknown>, name: string | undefined, action: CreateAction, ephemeralRequest: boolean): Promise<JsConsumer | JsApiError> {
+    const durable = typeof raw["durable_name"] === "string" && raw["durable_name"] !== "";
+    const cfgOrErr = normalizeConsumerConfig(raw, stream.config, !durable);
+    if ("body" in cfgOrErr) return cfgOrErr;
+    const cfg = cfgOrErr;
+    if (name !== undefined) cfg.name = name;
+    if (cfg.name === undefined || cfg.name === "") {
+      if (!ephemeralRequest && cfg.durable_name !== undefined) cfg.name = cfg.durable_name;
+      else cfg.name = randomBytes(6).toString("base64url").replace(/[-_]/g, "x").slice(0, 8);
+    }
+    const consumerName = cfg.name;
+    const existing = stream.consumers.get(consumerName);
+    if (existing !== undefined) {
+      if (sameConsumerConfig(existing.config, cfg)) return existing;
+      if (action === "create") return jsError("consumer_already_exists");
+      const bad = checkConsumerUpdate(existing.config, cfg);
+      if (bad !== undefined) return bad;
+      if (existing.isPush && existing.config.deliver_subject !== cfg.deliver_subject && this.deps.bus.hasInterest(existing.config.deliver_subject!)) {
+        return jsError("consumer_name_exists");
+      }
+      existing.updateConfig(cfg);
+      this.consumerEnv.persistSoon(existing);
+      await this.flushConsumer(existing);
+      return existing;
+    }
+    if (action === "update") return jsError("consumer_does_not_exist");
+    if (stream.config.max_consumers > 0 && stream.consumers.size >= stream.config.max_consumers) return jsError("max_consumers");
+    const filters = consumerFilters(cfg);
+    for (const f of filters) {
+      const streamSubjects = stream.config.subjects ?? [];
+      if (streamSubjects.length > 0 && !streamSubjects.some((s) => subjectsOverlap(s, f))) return jsError("consumer_filter_not_subset");
+    }
+    if (stream.config.retention === "workqueue") {
+      for (const other of stream.consumers.values()) {
+        const of = consumerFilters(other.config);
+        if (of.length === 0 || filters.length === 0) return jsError(of.length === 0 && filters.length === 0 ? "consumer_wq_multiple_unfiltered" : "consumer_wq_not_unique");
+        if (of.some((a) => filters.some((b) => subjectsOverlap(a, b)))) return jsError("consumer_wq_not_unique");
+      }
+    }
+    if (cfg.deliver_subject !== undefined && (stream.config.subjects ?? []).some((s) => subjectsOverlap(s, cfg.deliver_subject!))) {
+      return jsError("consumer_deliver_cycle");
+    }
+    const state = await initialState(cfg, stream.store);
+    const c = new JsConsumer(stream, cfg, this.deps.clock.nowNs(), state, this.consumerEnv);
+    stream.consumers.set(c.name, c);
+    this.consumerEnv.persistSoon(c);
+    await this.flushConsumer(c);
+    c.kick();
+    return c;
+  }
+
+  async deleteConsumer(stream: JsStream<JsConsumer>, name: string): Promise<boolean> {
+    const c = stream.consumers.get(name);
+    if (c === undefined) return false;
+    stream.consumers.delete(name);
+    c.close("Consumer Deleted");
+    this.dirty.delete(c);
+    if (c.isDurable) await this.deps.meta?.removeConsumer(stream.name, name);
+    // Interest retention: messages only this consumer held may go now.
+    if (stream.config.retention === "interest") {
+      const st = stream.store.state();
+      const seqs: number[] = [];
+      for (let s = Math.max(st.first_seq, 1); s <= st.last_seq && seqs.length < 1_000_000; s++) seqs.push(s);
+      void stream.retire(seqs);
+    }
+    return true;
+  }
+
+  private async flushConsumer(c: JsConsumer): Promise<void> {
+    if (!this.dirty.delete(c) || this.deps.meta === undefined || c.deleted) return;
+    await this.deps.meta.saveConsumer(c.stream.name, c.name, { config: c.config, created_ns: c.createdNs.toString(), state: toPersisted(c.state) });
+  }
+
+  /** Write consumer state that changed since the last flush. */
+  async flushDirty(): Promise<void> {
+    for (const c of [...this.dirty]) {
+      try {
+        await this.flushConsumer(c);
+      } catch (err) {
+        this.deps.log.warn(`persist consumer ${c.stream.name}/${c.name}: ${String(err)}`);
+      }
+    }
+  }
+
+  findConsumer(streamName: string, consumerName: string): JsConsumer | undefined {
+    return this.streams.get(streamName)?.consumers.get(consumerName);
+  }
+
+  // ---- time and shutdown ---------------------------------------------------------------------
+
+  tickConsumers(nowMs: number): void {
+    for (const s of this.streams.values()) for (const c of s.consumers.values()) c.tick(nowMs);
+  }
+
+  async tickStreams(nowNs: bigint): Promise<void> {
+    for (const s of [...this.streams.values()]) {
+      try {
+        await s.tick(nowNs);
+      } catch (err) {
+        this.deps.log.warn(`stream ${s.name} tick: ${String(err)}`);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const subs of this.captures.values()) for (const s of subs) s.unsubscribe();
+    this.captures.clear();
+    this.sources.stop();
+    for (const s of this.streams.values()) await s.settle();
+    for (const s of this.streams.values()) for (const c of s.consumers.values()) this.consumerEnv.persistSoon(c);
+    await this.flushDirty();
+    for (const s of this.streams.values()) {
+      for (const c of s.consumers.values()) c.close("Server Shutdown");
+      s.close();
+      await s.store.close().catch((err: unknown) => this.deps.log.warn(`close store ${s.name}: ${String(err)}`));
+    }
+    this.streams.clear();
+  }
+
+  allConsumers(): JsConsumer[] {
+    const out: JsConsumer[] = [];
+    for (const s of this.streams.values()) for (const c of s.consumers.values()) out.push(c);
+    return out;
+  }
+
+  consumerConfigOf(c: JsConsumer): ConsumerConfig {
+    return c.config;
+  }
+}

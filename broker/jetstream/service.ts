@@ -1,0 +1,111 @@
+/**
+ * The JetStream service shell: loads state from disk, subscribes the API on the server's bus,
+ * drives timers (consumer ticks, age limits, state flushes) and exposes monitoring data.
+ */
+import { mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Clock } from "../../common/clock.js";
+import type { ServerOptions } from "../config/options.js";
+import type { Bus } from "../core/bus.js";
+import { JsApiRouter } from "./api/router.js";
+import { JetStream } from "./jetstream.js";
+import { jszReport, type JszOptions } from "./monitor.js";
+import { MetaStore } from "./persist.js";
+import type { JsLog, StoreFactory } from "./types.js";
+
+export const consumerTickMs = 20;
+export const flushIntervalMs = 50;
+export const streamTickMs = 1000;
+
+export interface JetStreamServiceDeps {
+  clock: Clock;
+  log: JsLog;
+  stores: StoreFactory;
+}
+
+export class JetStreamService {
+  readonly name = "jetstream";
+  js: JetStream | undefined;
+  private router: JsApiRouter | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastFlushMs = 0;
+  private lastStreamTickMs = 0;
+  private flushing = false;
+  private streamTicking = false;
+  private started = false;
+
+  constructor(
+    private readonly options: ServerOptions,
+    private readonly deps: JetStreamServiceDeps,
+  ) {}
+
+  storeDir(): string {
+    return this.options.jetstream.store_dir !== "" ? this.options.jetstream.store_dir : join(tmpdir(), "nats", "jetstream");
+  }
+
+  async start(bus: Bus): Promise<void> {
+    const cfg = this.options.jetstream;
+    const dir = this.storeDir();
+    await mkdir(dir, { recursive: true });
+    const js = new JetStream({
+      bus,
+      clock: this.deps.clock,
+      log: this.deps.log,
+      stores: this.deps.stores,
+      meta: new MetaStore(dir),
+      domain: cfg.domain !== undefined && cfg.domain !== "" ? cfg.domain : undefined,
+      serverName: this.options.server_name,
+      sync: cfg.sync,
+      syncIntervalMs: cfg.sync_interval_ms,
+      maxStreams: 0,
+    });
+    await js.load();
+    this.js = js;
+    this.router = new JsApiRouter(js, bus, { maxMemoryBytes: cfg.max_memory_store_bytes, maxStorageBytes: cfg.max_file_store_bytes });
+    // The API answers only once recovery finished, so `$JS.API.INFO` means "ready".
+    this.router.start();
+    this.timer = setInterval(() => this.onTimer(), consumerTickMs);
+    this.timer.unref();
+    this.started = true;
+    this.deps.log.info(`jetstream: started, store_dir ${dir}, ${js.streams.size} streams`);
+  }
+
+  private onTimer(): void {
+    const js = this.js;
+    if (js === undefined) return;
+    const now = this.deps.clock.nowMs();
+    js.tickConsumers(now);
+    if (!this.flushing && now - this.lastFlushMs >= flushIntervalMs) {
+      this.lastFlushMs = now;
+      this.flushing = true;
+      void js.flushDirty().finally(() => {
+        this.flushing = false;
+      });
+    }
+    if (!this.streamTicking && now - this.lastStreamTickMs >= streamTickMs) {
+      this.lastStreamTickMs = now;
+      this.streamTicking = true;
+      void js.tickStreams(this.deps.clock.nowNs()).finally(() => {
+        this.streamTicking = false;
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    this.router?.stop();
+    await this.router?.idle();
+    await this.js?.close();
+    this.started = false;
+  }
+
+  healthy(): boolean {
+    return this.started;
+  }
+
+  monitor(opts: JszOptions = {}): Record<string, unknown> {
+    return jszReport(this.js, this.options, opts, this.deps.clock);
+  }
+}
