@@ -1,0 +1,335 @@
+/**
+ * One pod on a process-kubelet node: sandbox (network namespace, hostname, /etc files), volumes,
+ * init containers in order, then the containers; status reporting; graceful termination followed
+ * by the final DELETE (uid precondition) like the kubelet's status manager.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { V1Container, V1Pod, V1PodCondition, V1PodStatus } from "@kubernetes/client-node";
+import { ContainerRun, type ContainerHost } from "./container.js";
+import { buildEnv, EnvError, expandVars, type EnvLookups } from "./env.js";
+import { containerArgv, resolveImage, type ImageCommand } from "./images.js";
+import { execWithTimeout } from "./probes.js";
+import { podStatus, type ContainerView } from "./status.js";
+import { prepareVolumes, refreshVolumes, VolumeNotReady, type VolumeLookups } from "./volumes.js";
+import type { Sandbox } from "../net/network.js";
+import { STATE_ENV } from "../procs.js";
+
+export interface PodRuntime {
+  stateDir: string;
+  repoRoot: string;
+  ipPath: string;
+  hostIp: string;
+  kubernetesServicePort: number;
+  lookups: Omit<EnvLookups, "podIp" | "hostIp" | "kubernetesServiceHost" | "kubernetesServicePort"> & Omit<VolumeLookups, "podIp" | "hostIp">;
+  createSandbox: (pod: V1Pod) => Sandbox;
+  destroySandbox: (pod: V1Pod, sb: Sandbox) => void;
+  patchStatus: (pod: V1Pod, status: V1PodStatus) => Promise<void>;
+  deletePod: (pod: V1Pod) => Promise<void>;
+  /** False while the node is "stopped" by fault injection: no status leaves it. */
+  nodeActive: (nodeName: string) => boolean;
+  log: (msg: string) => void;
+}
+
+const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export function podKey(pod: V1Pod): string {
+  return `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`;
+}
+
+export class PodWorker {
+  private init: ContainerRun[] = [];
+  private containers: ContainerRun[] = [];
+  private images = new Map<string, ImageCommand>();
+  private sandbox: Sandbox | undefined;
+  private initialized = false;
+  private initFailed = false;
+  private terminating: Promise<void> | undefined;
+  private startTime = new Date().toISOString();
+  private conditions: V1PodCondition[] = [];
+  private syncTimer: NodeJS.Timeout | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private lastSent = "";
+  private syncing: Promise<void> = Promise.resolve();
+  private everStarted = new Set<string>();
+  private volumes = new Map<string, string>();
+  readonly podDir: string;
+  readonly logDir: string;
+
+  constructor(
+    public pod: V1Pod,
+    private readonly rt: PodRuntime,
+  ) {
+    const uid = pod.metadata?.uid ?? "";
+    const base = `${pod.metadata?.namespace}_${pod.metadata?.name}_${uid}`;
+    this.podDir = join(rt.stateDir, "pods", base);
+    this.logDir = join(rt.stateDir, "logs", "pods", base);
+    const host = (ports: NonNullable<V1Container["ports"]>): ContainerHost => ({
+      restartPolicy: (pod.spec?.restartPolicy as "Always" | "OnFailure" | "Never" | undefined) ?? "Always",
+      launch: (spec, attempt) => this.launch(spec, attempt),
+      probeTarget: (pid) => ({
+        podIp: this.sandbox?.ip ?? "127.0.0.1",
+        ports,
+        exec: (argv, timeout_ms) => execWithTimeout("nsenter", ["-t", String(pid), "-n", "-m", "-u", "--", ...argv], this.baseEnv(), timeout_ms),
+      }),
+      changed: () => this.scheduleSync(),
+      podGrace_s: pod.spec?.terminationGracePeriodSeconds ?? 30,
+      log: (m) => rt.log(`${podKey(this.pod)}: ${m}`),
+    });
+    for (const c of pod.spec?.initContainers ?? []) this.init.push(new ContainerRun(c, host(c.ports ?? []), "init"));
+    for (const c of pod.spec?.containers ?? []) this.containers.push(new ContainerRun(c, host(c.ports ?? []), "regular"));
+    this.initialized = this.init.length === 0;
+  }
+
+  get uid(): string {
+    return this.pod.metadata?.uid ?? "";
+  }
+
+  get podIp(): string | undefined {
+    return this.sandbox?.ip;
+  }
+
+  get hostVeth(): string | undefined {
+    return this.sandbox?.hostVeth;
+  }
+
+  isTerminating(): boolean {
+    return this.terminating !== undefined;
+  }
+
+  container(name: string | undefined): ContainerRun | undefined {
+    return name === undefined ? this.containers[0] : this.containers.find((c) => c.name === name);
+  }
+
+  logPath(container: string, previous: boolean): string | undefined {
+    const run = this.containers.find((c) => c.name === container) ?? this.init.find((c) => c.name === container);
+    if (!run) return undefined;
+    const attempt = run.restartCount - (previous ? 1 : 0);
+    return attempt < 0 ? undefined : join(this.logDir, container, `${attempt}.log`);
+  }
+
+  /** The latest object from the watch; re-sends status if the API's view drifted (e.g. NLC). */
+  update(pod: V1Pod): void {
+    this.pod = pod;
+    if (!this.rt.nodeActive(pod.spec?.nodeName ?? "")) return;
+    const ours = this.conditions.find((c) => c.type === "Ready")?.status;
+    const theirs = pod.status?.conditions?.find((c) => c.type === "Ready")?.status;
+    if (ours !== undefined && ours !== theirs) {
+      this.lastSent = "";
+      this.scheduleSync();
+    }
+  }
+
+  private baseEnv(): NodeJS.ProcessEnv {
+    return { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", [STATE_ENV]: this.rt.stateDir };
+  }
+
+  private wait(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+  }
+
+  async run(): Promise<void> {
+    // Images first: an unknown image fails like a pull would.
+    let imageOk = true;
+    for (const run of [...this.init, ...this.containers]) {
+      const res = resolveImage(run.spec.image ?? "", this.rt.repoRoot, process.execPath);
+      if (res.ok) this.images.set(run.name, res.image);
+      else {
+        imageOk = false;
+        run.setWaiting(res.reason, res.message);
+      }
+    }
+    if (!imageOk) return;
+    this.sandbox = this.rt.createSandbox(this.pod);
+    this.scheduleSync();
+    // Volumes: wait (bounded by pod deletion) for claims to bind, configmaps to appear.
+    let volumes: Map<string, string> | undefined;
+    while (!this.terminating) {
+      try {
+        volumes = await prepareVolumes(this.pod, this.podDir, { ...this.rt.lookups, podIp: this.sandbox.ip, hostIp: this.rt.hostIp });
+        break;
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        if (!(err instanceof VolumeNotReady)) {
+          for (const c of [...this.init, ...this.containers]) c.setWaiting("CreateContainerConfigError", msg);
+        }
+        await this.wait(500);
+      }
+    }
+    if (this.terminating || !volumes) return;
+    this.volumes = volumes;
+    this.refreshTimer = setInterval(() => void refreshVolumes(this.pod, this.podDir, { ...this.rt.lookups, podIp: this.sandbox?.ip ?? "", hostIp: this.rt.hostIp }).catch(() => undefined), 30_000);
+    for (const run of this.init) {
+      const ok = await new Promise<boolean>((resolve) => {
+        run.onDone = resolve;
+        this.startWithConfig(run);
+      });
+      if (this.terminating) return;
+      if (!ok) {
+        this.initFailed = true;
+        this.scheduleSync();
+        return;
+      }
+    }
+    this.initialized = true;
+    for (const run of this.containers) this.startWithConfig(run);
+    this.scheduleSync();
+  }
+
+  /** Start, retrying while env references (configmap/secret keys) are missing. */
+  private startWithConfig(run: ContainerRun): void {
+    const attempt = (): void => {
+      if (this.terminating) return;
+      try {
+        this.envFor(run.spec);
+      } catch (err) {
+        if (err instanceof EnvError) {
+          run.setWaiting("CreateContainerConfigError", err.message);
+          setTimeout(attempt, 1000);
+          return;
+        }
+        throw err;
+      }
+      this.everStarted.add(run.name);
+      run.start();
+    };
+    attempt();
+  }
+
+  private envFor(spec: V1Container): Record<string, string> {
+    const img = this.images.get(spec.name);
+    return buildEnv(this.pod, spec, img?.env ?? {}, {
+      ...this.rt.lookups,
+      podIp: this.sandbox?.ip ?? "",
+      hostIp: this.rt.hostIp,
+      kubernetesServiceHost: this.rt.hostIp,
+      kubernetesServicePort: this.rt.kubernetesServicePort,
+    });
+  }
+
+  private launch(spec: V1Container, attempt: number): ChildProcess {
+    const img = this.images.get(spec.name);
+    const sb = this.sandbox;
+    if (!img || !sb) throw new Error("container started before its image and sandbox");
+    const env = this.envFor(spec);
+    const argv = containerArgv(img, spec.command, spec.args).map((a) => expandVars(a, env));
+    if (argv.length === 0) throw new Error(`container ${spec.name}: no command`);
+    const lines = ["set -e", `hostname ${shq(this.pod.spec?.hostname ?? this.pod.metadata?.name ?? "pod")}`];
+    for (const m of spec.volumeMounts ?? []) {
+      const base = this.volumes.get(m.name);
+      if (base === undefined) throw new Error(`volumeMount ${m.name}: no such volume`);
+      const src = m.subPath ? join(base, m.subPath) : base;
+      if (m.subPath && !existsSync(src)) mkdirSync(src, { recursive: true });
+      const isFile = statSync(src).isFile();
+      const target = m.mountPath;
+      // Mount points are created on the host filesystem (empty, like a runtime creates them in
+      // the image rootfs); what is mounted on them is visible only inside this pod.
+      lines.push(isFile ? `mkdir -p "$(dirname ${shq(target)})"; [ -e ${shq(target)} ] || : > ${shq(target)}` : `mkdir -p ${shq(target)}`);
+      lines.push(`mount --bind ${shq(src)} ${shq(target)}`);
+      if (m.readOnly === true) lines.push(`mount -o remount,bind,ro ${shq(target)}`);
+    }
+    lines.push(spec.workingDir ? `cd ${shq(spec.workingDir)}` : "cd /", 'exec "$@"');
+    const logDir = join(this.logDir, spec.name);
+    mkdirSync(logDir, { recursive: true });
+    const fd = openSync(join(logDir, `${attempt}.log`), "a");
+    try {
+      return spawn(this.rt.ipPath, ["netns", "exec", sb.netns, "unshare", "--uts", "--", "/bin/sh", "-c", lines.join("\n"), "lk-init", ...argv], {
+        detached: true,
+        stdio: ["ignore", fd, fd],
+        env: { ...env, [STATE_ENV]: this.rt.stateDir },
+      });
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private views(runs: ContainerRun[]): ContainerView[] {
+    const policy = this.pod.spec?.restartPolicy ?? "Always";
+    return runs.map((r) => ({
+      name: r.name,
+      image: r.spec.image ?? "",
+      state: r.state,
+      lastState: r.lastState,
+      restartCount: r.restartCount,
+      ready: r.ready,
+      started: r.started,
+      pid: r.pid,
+      everStarted: this.everStarted.has(r.name),
+      willRestart:
+        !this.terminating &&
+        "terminated" in r.state &&
+        (policy === "Always" || (policy === "OnFailure" && r.state.terminated.exitCode !== 0)),
+    }));
+  }
+
+  currentStatus(): V1PodStatus {
+    const status = podStatus({
+      pod: this.pod,
+      init: this.views(this.init),
+      containers: this.views(this.containers),
+      sandboxReady: this.sandbox !== undefined,
+      initialized: this.initialized,
+      initFailed: this.initFailed,
+      podIp: this.sandbox?.ip,
+      hostIp: this.rt.hostIp,
+      startTime: this.startTime,
+      previous: this.conditions,
+      now: new Date().toISOString(),
+    });
+    this.conditions = status.conditions ?? [];
+    return status;
+  }
+
+  scheduleSync(): void {
+    if (this.syncTimer) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = undefined;
+      this.syncing = this.syncing.then(() => this.sync());
+    }, 20);
+  }
+
+  /** Force the next sync to send even if unchanged (periodic re-assert). */
+  resync(): void {
+    this.lastSent = "";
+    this.scheduleSync();
+  }
+
+  private async sync(): Promise<void> {
+    if (!this.rt.nodeActive(this.pod.spec?.nodeName ?? "")) return;
+    const status = this.currentStatus();
+    const json = JSON.stringify(status);
+    if (json === this.lastSent) return;
+    try {
+      await this.rt.patchStatus(this.pod, status);
+      this.lastSent = json;
+    } catch (err) {
+      this.rt.log(`${podKey(this.pod)}: status update failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.syncTimer) {
+      clearTimeout(this.syncTimer);
+      this.syncTimer = undefined;
+    }
+    this.syncing = this.syncing.then(() => this.sync());
+    await this.syncing;
+  }
+
+  /** Stop all containers (grace), report, tear down; then DELETE the object if asked. */
+  terminate(grace_s: number, deleteObject: boolean): Promise<void> {
+    this.terminating ??= (async () => {
+      if (this.refreshTimer) clearInterval(this.refreshTimer);
+      const grace_ms = Math.max(0, grace_s) * 1000;
+      await Promise.all([...this.containers, ...this.init].map((c) => c.stop(grace_ms)));
+      if (deleteObject) await this.flush();
+      if (this.sandbox) this.rt.destroySandbox(this.pod, this.sandbox);
+      rmSync(this.podDir, { recursive: true, force: true });
+      if (deleteObject) await this.rt.deletePod(this.pod);
+      mkdirSync(this.logDir, { recursive: true });
+      writeFileSync(join(this.logDir, "TERMINATED"), new Date().toISOString() + "\n", { flag: "w" });
+    })();
+    return this.terminating;
+  }
+}
