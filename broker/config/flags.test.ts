@@ -39,7 +39,6 @@ describe("Go-style flag syntax", () => {
     ["triple dash", ["---p"], "bad flag syntax: ---p"],
     ["dash equals", ["-=1"], "bad flag syntax: -=1"],
     ["unsupported nats-server flag", ["--syslog"], "flag -s is not supported by Sluice: log to stderr or a file (-l) instead"],
-    ["unsupported signal flag", ["-sl", "reload"], "flag -sl is not supported by Sluice: send the signal with kill(1) (SIGUSR2 = lame duck, SIGHUP = reload, SIGTERM = stop)"],
     ["unsupported profile flag", ["--profile", "6060"], "flag -profile is not supported by Sluice: Go profiling does not apply; run node with --cpu-prof"],
   ];
   it.each(errors)("error: %s", (_name, argv, message) => {
@@ -246,5 +245,41 @@ describe("flags override the config file", () => {
 
   it("a flag can create a conflict the file did not have", () => {
     expect(loadError({ conf, files, argv: ["--auth", "tok"] })).toBe("authorization: cannot have a user/password and a token");
+  });
+});
+
+describe("-sl/--signal", () => {
+  const cases: Array<[string, string[], Record<string, string>, [number, string]]> = [
+    ["reload with a PID", ["-sl", "reload=1234"], {}, [1234, "SIGHUP"]],
+    ["ldm with a PID file", ["--signal", "ldm=/run/b.pid"], { "/run/b.pid": "4321\n" }, [4321, "SIGUSR2"]],
+    ["stop via -P", ["-P", "/run/b.pid", "-sl", "stop"], { "/run/b.pid": "55" }, [55, "SIGKILL"]],
+    ["quit", ["-sl=quit=7"], {}, [7, "SIGINT"]],
+    ["term", ["-sl", "term=8"], {}, [8, "SIGTERM"]],
+    ["reopen", ["-sl", "REOPEN=9"], {}, [9, "SIGUSR1"]],
+  ];
+  it.each(cases)("%s", (_name, argv, files, expected) => {
+    const sent: Array<[number, string]> = [];
+    expect(load({ argv, files, sent })).toEqual({ kind: "exit", code: 0, output: "" });
+    expect(sent).toEqual([expected]);
+  });
+
+  it("uses the config file's pid_file", () => {
+    const sent: Array<[number, string]> = [];
+    expect(load({ conf: "pid_file: /run/c.pid", argv: ["-sl", "reload"], files: { "/run/c.pid": "77" }, sent })).toMatchObject({ code: 0 });
+    expect(sent).toEqual([[77, "SIGHUP"]]);
+  });
+
+  const errors: Array<[string, string[], Record<string, string>, string]> = [
+    ["unknown command", ["-sl", "explode=1"], {}, '-sl: unknown signal "explode" (expected one of stop, quit, term, reopen, reload, ldm)'],
+    ["no target", ["-sl", "reload"], {}, "-sl: no process given: use -sl reload=<pid> or -sl reload=<pid file>, or -P <pid file>"],
+    ["missing PID file", ["-sl", "reload=/run/none.pid"], {}, "-sl: cannot read PID file /run/none.pid: ENOENT: no such file or directory, open '/run/none.pid'"],
+    ["garbage PID file", ["-sl", "reload=/run/g.pid"], { "/run/g.pid": "abc" }, "-sl: PID file /run/g.pid does not contain a PID"],
+    ["PID 1 refused", ["-sl", "stop=1"], {}, "-sl: invalid PID 1 (from 1)"],
+    ["process gone", ["-sl", "reload=99999"], {}, "-sl: cannot send SIGHUP to process 99999: kill ESRCH"],
+  ];
+  it.each(errors)("error: %s", (_name, argv, files, message) => {
+    const sent: Array<[number, string]> = [];
+    expect(loadError({ argv, files, sent })).toBe(message);
+    expect(sent).toEqual([]);
   });
 });

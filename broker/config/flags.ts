@@ -54,7 +54,7 @@ export const flagSpecs: readonly FlagSpec[] = [
   { id: "help", names: ["h", "help"], kind: "bool" },
   { id: "version", names: ["v", "version"], kind: "bool" },
   { id: "help_tls", names: ["help_tls"], kind: "bool" },
-  { id: "signal", names: ["sl", "signal"], kind: "string", unsupported: "send the signal with kill(1) (SIGUSR2 = lame duck, SIGHUP = reload, SIGTERM = stop)" },
+  { id: "signal", names: ["sl", "signal"], kind: "string" },
   { id: "syslog", names: ["s", "syslog"], kind: "bool", unsupported: "log to stderr or a file (-l) instead" },
   { id: "remote_syslog", names: ["r", "remote_syslog"], kind: "string", unsupported: "log to stderr or a file (-l) instead" },
   { id: "logtime_utc", names: ["logtime_utc"], kind: "bool", unsupported: "not implemented" },
@@ -143,6 +143,8 @@ Server Options:
     -ms,--https_port <port>          Use port for https monitoring
     -c, --config <file>              Configuration file
     -t                               Test configuration and exit
+    -sl,--signal <signal>[=<pid>]    Send signal to a running broker (ldm, stop, quit, term, reopen, reload)
+                                     <pid> can be either a PID (e.g. 1) or the path to a PID file (default: -P)
         --client_advertise <string>  Client URL to advertise to other servers
         --ports_file_dir <dir>       Creates a ports file in the specified directory (<executable_name>_<pid>.ports).
 
@@ -175,7 +177,7 @@ Cluster Options:
         --routes <rurl-1, rurl-2>    Routes to solicit and connect
         --cluster <cluster-url>      Cluster URL for solicited routes
         --cluster_name <string>      Cluster Name, if not set one will be dynamically generated
-        --no_advertise <bool>        Do not advertise known cluster information to clients
+        --no_advertise               Do not advertise known cluster information to clients
         --cluster_advertise <string> Cluster URL to advertise to other servers
         --connect_retries <number>   For implicit routes, number of connect retries
         --cluster_listen <url>       Cluster url from which members can solicit routes
@@ -186,7 +188,7 @@ Common Options:
         --help_tls                   TLS help
 
 Flags may be written with one or two dashes (-js, --jetstream); flag values override the
-configuration file. nats-server flags Sluice does not implement (-s, -r, -sl, --profile,
+configuration file. nats-server flags Sluice does not implement (-s, -r, --profile,
 --logtime_utc, --log_size_limit, --max_traced_msg_len) are rejected with an explanation.
 `;
 }

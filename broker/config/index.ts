@@ -15,6 +15,7 @@ import { FlagError, parseFlags, tlsHelpText, usageText, type ParsedFlags } from 
 import { applyConfig } from "./from-config.js";
 import { defaultOptions, type ServerOptions } from "./options.js";
 import { parseConfigFile } from "./parser.js";
+import { resolveSignal } from "./signal.js";
 import { validateOptions } from "./validate.js";
 
 export { ConfigError, type Pos } from "./errors.js";
@@ -38,6 +39,8 @@ export interface LoadDeps {
   /** Name used in messages and usage. */
   readonly program: string;
   readonly version: string;
+  /** For `-sl`: deliver a signal to a process (throws when it cannot). */
+  readonly sendSignal: (pid: number, signal: NodeJS.Signals) => void;
 }
 
 const defaultDeps: LoadDeps = {
@@ -46,6 +49,7 @@ const defaultDeps: LoadDeps = {
   tmpDir: tmpdir(),
   program: "sluice broker",
   version: natsServerVersion,
+  sendSignal: (pid, signal) => void process.kill(pid, signal),
 };
 
 export function loadServerOptions(
@@ -99,5 +103,22 @@ export function loadServerOptions(
     warnings.push(`JetStream: temporary storage directory used (${join(options.jetstream.store_dir, "jetstream")}), data could be lost on system reboot`);
   }
   if (has("test")) return { kind: "exit", code: 0, output: `${program}: configuration file ${file ?? ""} is valid\n` };
+  const signal = flags.values.get("signal");
+  if (typeof signal === "string") return sendSignal(signal, options.pid_file, deps);
   return { kind: "ok", options, warnings };
+}
+
+function sendSignal(text: string, pidFile: string | undefined, deps: LoadDeps): LoadResult {
+  try {
+    const { pid, signal } = resolveSignal(text, deps.readFile, pidFile);
+    try {
+      deps.sendSignal(pid, signal);
+    } catch (err) {
+      return { kind: "exit", code: 1, output: `${deps.program}: -sl: cannot send ${signal} to process ${pid}: ${err instanceof Error ? err.message : String(err)}\n` };
+    }
+    return { kind: "exit", code: 0, output: "" };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return { kind: "exit", code: 1, output: `${deps.program}: ${err.message}\n` };
+  }
 }

@@ -9,6 +9,8 @@ export interface LoadFixture {
   env?: Record<string, string>;
   /** Extra files readable by the parser, and files that "exist" for TLS/key checks. */
   files?: Record<string, string>;
+  /** Records `-sl` deliveries; PID 99999 behaves like a process that does not exist. */
+  sent?: Array<[number, string]>;
 }
 
 export function load(f: LoadFixture): LoadResult {
@@ -26,6 +28,10 @@ export function load(f: LoadFixture): LoadResult {
     },
     fileExists: (path) => path in files,
     tmpDir: "/tmp/test",
+    sendSignal: (pid, signal) => {
+      if (pid === 99999) throw new Error("kill ESRCH");
+      f.sent?.push([pid, signal]);
+    },
   });
 }
 
