@@ -70,7 +70,10 @@ interface Running {
   url: string;
 }
 
-export async function startBroker(args: string[] = [], opts: StartBrokerOptions = {}): Promise<BrokerProcess> {
+export async function startBroker(
+  args: string[] = [],
+  opts: StartBrokerOptions = {},
+): Promise<BrokerProcess> {
   const dir = mkdtempSync(join(tmpdir(), "sluice-broker-"));
   const root = repoRoot();
   let output = "";
@@ -104,17 +107,26 @@ export async function startBroker(args: string[] = [], opts: StartBrokerOptions 
     };
     let ports: { nats?: string[]; monitoring?: string[] };
     try {
-      ports = await waitFor(
-        "broker ports file",
-        () => {
-          if (exitCode !== undefined) throw new Error(`broker exited with ${exitCode}`);
-          const p = portsPath();
-          if (p === undefined) return undefined;
-          const text = readFileSync(p, "utf8");
-          return text.length > 0 ? (JSON.parse(text) as { nats?: string[]; monitoring?: string[] }) : undefined;
-        },
-        { timeout_ms: opts.startTimeoutMs ?? 30_000, interval_ms: 25 },
-      );
+      const exitedEarly = exit.then((code) => {
+        throw new Error(`broker exited with ${code} before writing its ports file`);
+      });
+      exitedEarly.catch(() => {}); // observed through the race below
+      ports = await Promise.race([
+        exitedEarly,
+        waitFor(
+          "broker ports file",
+          () => {
+            if (exitCode !== undefined) return undefined;
+            const p = portsPath();
+            if (p === undefined) return undefined;
+            const text = readFileSync(p, "utf8");
+            return text.length > 0
+              ? (JSON.parse(text) as { nats?: string[]; monitoring?: string[] })
+              : undefined;
+          },
+          { timeout_ms: opts.startTimeoutMs ?? 30_000, interval_ms: 25 },
+        ),
+      ]);
     } catch (err) {
       child.kill("SIGKILL");
       throw new Error(`${(err as Error).message}\n--- broker output ---\n${output}`);
@@ -122,7 +134,13 @@ export async function startBroker(args: string[] = [], opts: StartBrokerOptions 
     const url = ports.nats?.find((u) => u.includes("127.0.0.1")) ?? ports.nats?.[0];
     if (url === undefined) throw new Error(`ports file has no client URL\n${output}`);
     const mon = ports.monitoring?.find((u) => u.includes("127.0.0.1")) ?? ports.monitoring?.[0];
-    return { child, exit, url, port: Number(new URL(url).port), httpPort: mon === undefined ? 0 : Number(new URL(mon).port) };
+    return {
+      child,
+      exit,
+      url,
+      port: Number(new URL(url).port),
+      httpPort: mon === undefined ? 0 : Number(new URL(mon).port),
+    };
   };
 
   const halt = async (sig: NodeJS.Signals): Promise<number | null> => {
