@@ -2,15 +2,29 @@
  * Entry point loaded by broker/server when JetStream is enabled:
  * `createJetStreamService(options, { clock, log })` returns the internal service object.
  */
-import type { Clock } from "../../common/clock.js";
-import type { ServerOptions } from "../config/options.js";
+import { systemClock, type Clock } from "../../common/clock.js";
+import { defaultOptions, type ServerOptions } from "../config/options.js";
 import { JetStreamService } from "./service.js";
 import { realStores } from "./stores.js";
-import type { JsLog } from "./types.js";
+import { silentLog, type JsLog } from "./types.js";
 
 export { JetStreamService } from "./service.js";
 export { metricsSample, jszReport } from "./monitor.js";
 
-export function createJetStreamService(options: ServerOptions, deps: { clock: Clock; log: JsLog }): JetStreamService {
-  return new JetStreamService(options, { clock: deps.clock, log: deps.log, stores: realStores(deps.clock, deps.log) });
+/**
+ * broker/server calls this without arguments and passes options and logger to `start()`;
+ * tests may pass them here (and a clock).
+ */
+export function createJetStreamService(options: ServerOptions = defaultOptions(), deps: { clock?: Clock; log?: JsLog } = {}): JetStreamService {
+  const clock = deps.clock ?? systemClock;
+  const log = deps.log ?? silentLog;
+  // The store factory logs through the service's current logger (replaced at start()).
+  const forward: JsLog = {
+    info: (m) => svc.log.info(m),
+    warn: (m) => svc.log.warn(m),
+    error: (m) => svc.log.error(m),
+    debug: (m) => svc.log.debug(m),
+  };
+  const svc: JetStreamService = new JetStreamService(options, { clock, log, stores: realStores(clock, forward) });
+  return svc;
 }

@@ -11,6 +11,7 @@ import { checkConsumerUpdate, consumerFilters, normalizeConsumerConfig, sameCons
 import { JsConsumer, type ConsumerEnv } from "./consumer/consumer.js";
 import { initialState } from "./consumer/start.js";
 import { fromPersisted, toPersisted } from "./consumer/state.js";
+import { makeDeliver } from "./deliver.js";
 import type { MetaStore } from "./persist.js";
 import { checkStreamUpdate, overlapsAny, type StreamConfig } from "./stream/config.js";
 import { SourceLinks } from "./stream/sourcing.js";
@@ -48,6 +49,7 @@ export class JetStream {
     this.streamEnv = { bus: deps.bus, clock: deps.clock, log: deps.log, domain: deps.domain };
     this.consumerEnv = {
       bus: deps.bus,
+      deliver: makeDeliver(deps.bus),
       clock: deps.clock,
       log: deps.log,
       persistSoon: (c) => {

@@ -36,15 +36,22 @@ export class JetStreamService {
   private started = false;
 
   constructor(
-    private readonly options: ServerOptions,
-    private readonly deps: JetStreamServiceDeps,
+    private options: ServerOptions,
+    private deps: JetStreamServiceDeps,
   ) {}
+
+  get log(): JsLog {
+    return this.deps.log;
+  }
 
   storeDir(): string {
     return this.options.jetstream.store_dir !== "" ? this.options.jetstream.store_dir : join(tmpdir(), "nats", "jetstream");
   }
 
-  async start(bus: Bus): Promise<void> {
+  /** broker/server's InternalService contract: options and logger arrive with start(). */
+  async start(bus: Bus, opts?: ServerOptions, log?: JsLog): Promise<void> {
+    if (opts !== undefined) this.options = opts;
+    if (log !== undefined) this.deps = { ...this.deps, log };
     const cfg = this.options.jetstream;
     const dir = this.storeDir();
     await mkdir(dir, { recursive: true });

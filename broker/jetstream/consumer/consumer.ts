@@ -12,12 +12,15 @@ import { matchesAny, subjectMatches } from "../subjects.js";
 import type { AttachedConsumer, JsStream } from "../stream/stream.js";
 import type { JsLog } from "../types.js";
 import { consumerFilters, type ConsumerConfig } from "./config.js";
+import type { DeliverFn } from "../deliver.js";
 import { publishDeadLetter, publishAdvisory } from "./dead-letter.js";
 import { ackSubject, parseAckPayload, parsePullRequest, type AckRef, type PullRequest } from "./pull.js";
 import { updateAckFloor, type ConsumerState } from "./state.js";
 
 export interface ConsumerEnv {
   bus: Bus;
+  /** Route to one subject's subscribers while showing the message's own subject. */
+  deliver: DeliverFn;
   clock: Clock;
   log: JsLog;
   /** Persist config+state soon (coalesced by the service). */
@@ -375,7 +378,7 @@ export class JsConsumer implements AttachedConsumer {
     }
     const size = msg.subject.length + (headers?.length ?? 0) + payload.length;
     if (this.isPush) {
-      this.env.bus.publish(this.config.deliver_subject!, reply, headers, payload);
+      this.env.deliver(this.config.deliver_subject!, msg.subject, reply, headers, payload);
       this.maybeFlowControl(size);
     } else {
       const req = this.waiting[0]!;
@@ -385,7 +388,7 @@ export class JsConsumer implements AttachedConsumer {
         this.finishRequest(req, 409, "Message Size Exceeds MaxBytes");
         return;
       }
-      this.env.bus.publish(req.reply, reply, headers, payload);
+      this.env.deliver(req.reply, msg.subject, reply, headers, payload);
       req.batch--;
       req.delivered++;
       req.lastHeartbeatMs = now;

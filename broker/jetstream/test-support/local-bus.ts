@@ -3,7 +3,8 @@
  * queue groups (round robin), synchronous delivery in publish order. Plus request helpers.
  */
 import { waitFor } from "../../../common/wait.js";
-import type { Bus, BusMessage, BusSubscription } from "../../core/bus.js";
+import type { BusMessage, BusSubscription } from "../../core/bus.js";
+import type { DeliveringBus } from "../deliver.js";
 import { subjectMatches } from "../subjects.js";
 
 interface Sub {
@@ -12,7 +13,7 @@ interface Sub {
   handler: (m: BusMessage) => void;
 }
 
-export class LocalBus implements Bus {
+export class LocalBus implements DeliveringBus {
   private subs = new Set<Sub>();
   private rr = 0;
   private inbox = 0;
@@ -24,10 +25,15 @@ export class LocalBus implements Bus {
   }
 
   publish(subject: string, reply: string | undefined, headers: Uint8Array | undefined, payload: Uint8Array): void {
+    this.deliver(subject, subject, reply, headers, payload);
+  }
+
+  /** DeliveringBus: route by `route`, show `subject`. */
+  deliver(route: string, subject: string, reply: string | undefined, headers: Uint8Array | undefined, payload: Uint8Array): void {
     const msg: BusMessage = { subject, reply, headers, payload, origin: undefined };
     const groups = new Map<string, Sub[]>();
     for (const s of [...this.subs]) {
-      if (!subjectMatches(s.subject, subject)) continue;
+      if (!subjectMatches(s.subject, route)) continue;
       if (s.queue === undefined) s.handler(msg);
       else groups.set(s.queue, [...(groups.get(s.queue) ?? []), s]);
     }
