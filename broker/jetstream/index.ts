@@ -18,13 +18,5 @@ export { metricsSample, jszReport } from "./monitor.js";
 export function createJetStreamService(options: ServerOptions = defaultOptions(), deps: { clock?: Clock; log?: JsLog } = {}): JetStreamService {
   const clock = deps.clock ?? systemClock;
   const log = deps.log ?? silentLog;
-  // The store factory logs through the service's current logger (replaced at start()).
-  const forward: JsLog = {
-    info: (m) => svc.log.info(m),
-    warn: (m) => svc.log.warn(m),
-    error: (m) => svc.log.error(m),
-    debug: (m) => svc.log.debug(m),
-  };
-  const svc: JetStreamService = new JetStreamService(options, { clock, log, stores: realStores(clock, forward) });
-  return svc;
+  return new JetStreamService(options, { clock, log, stores: realStores(clock) });
 }

@@ -1,22 +1,22 @@
 /**
- * The store factory the service uses: MemoryStore for `storage: memory`, FileStore for `file`.
+ * The store factory the service uses: MemoryStore for `storage: memory`, FileStore (in the
+ * stream's `msgs/` directory) for `file`. One NodeFileSystem is shared so concurrent fsyncs
+ * stay bounded across streams.
  */
 import type { Clock } from "../../common/clock.js";
+import { FileStore } from "../store/file_store.js";
 import { MemoryStore } from "../store/memory_store.js";
+import { NodeFileSystem } from "../store/node_fs.js";
 import type { Store, StoreOptions } from "../store/types.js";
 import type { StorageType } from "./stream/config.js";
-import type { JsLog, StoreFactory } from "./types.js";
+import type { StoreFactory } from "./types.js";
 
-export function realStores(clock: Clock, log: JsLog): StoreFactory {
-  let warned = false;
+export function realStores(clock: Clock): StoreFactory {
+  const fs = new NodeFileSystem();
   return {
-    open(storage: StorageType, _dir: string, opts: StoreOptions): Promise<Store> {
-      if (storage === "file" && !warned) {
-        // FileStore is being written alongside (broker/store); until it lands file streams are in memory.
-        warned = true;
-        log.warn("jetstream: FileStore not available yet; file streams are kept in memory");
-      }
-      return Promise.resolve(new MemoryStore(opts, clock));
+    async open(storage: StorageType, dir: string, opts: StoreOptions): Promise<Store> {
+      if (storage === "memory" || dir === "") return new MemoryStore(opts, clock);
+      return FileStore.open(opts, { fs, dir, clock });
     },
   };
 }

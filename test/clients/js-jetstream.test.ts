@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../../common/wait.js";
 import { startBroker, type BrokerProcess } from "./broker-process.js";
 
 const enc = new TextEncoder();
@@ -78,7 +79,7 @@ describe("nats.js JetStream", () => {
     const got: string[] = [];
     for await (const m of first) {
       got.push(m.string());
-      if (m.string() === "job-0") m.nak();
+      if (m.string() === "job-0") m.nak(300);
       else if (m.string() === "job-1") m.term("bad input");
       else if (m.string() === "job-2") {
         // no ack: redelivered after ack_wait
@@ -160,7 +161,7 @@ describe("nats.js JetStream", () => {
     for await (const m of first) await m.ackAck();
     await broker.restart();
     // The client reconnects; the stream and the consumer's ack floor survived.
-    const si = await jsm.streams.info("DUR");
+    const si = await waitFor("stream info after restart", () => jsm.streams.info("DUR").catch(() => undefined), { timeout_ms: 30_000 });
     expect(si.state.messages).toBe(20);
     expect(si.state.last_seq).toBe(20);
     const ci = await jsm.consumers.info("DUR", "d");
