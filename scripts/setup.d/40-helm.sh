@@ -3,7 +3,8 @@
 # (`helm install` into localkube). Built once into $SLUICE_CACHE/bin; rebuilt only when missing.
 source "$(dirname "$0")/../lib.sh"
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
-if [ -x "$SLUICE_CACHE/bin/helm" ] && "$SLUICE_CACHE/bin/helm" version --short 2>/dev/null | grep -q "^${HELM_VERSION}"; then
+# go install leaves no version ldflags, so helm reports only vMAJOR.MINOR.
+if [ -x "$SLUICE_CACHE/bin/helm" ] && "$SLUICE_CACHE/bin/helm" version --short 2>/dev/null | grep -q "^${HELM_VERSION%.*}"; then
   exit 0
 fi
 mkdir -p "$SLUICE_CACHE/bin"
