@@ -8,6 +8,7 @@
  *   <key id 1..65535>:<64 hex chars>      e.g. "1:00112233...", "#" starts a comment line
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { MissingKeyError } from "./record.js";
 import type { BodyCipher } from "./record.js";
 
 const keyBytes = 32;
@@ -63,7 +64,7 @@ export class Keyring implements BodyCipher {
 
   open(keyId: number, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
     const key = this.keys.get(keyId);
-    if (key === undefined) throw new KeyringError(`record sealed with key id ${keyId}, which is not in the keyring`);
+    if (key === undefined) throw new MissingKeyError(`record sealed with key id ${keyId}, which is not in the keyring`);
     if (sealed.length < nonceBytes + tagBytes) throw new KeyringError("sealed body too short");
     const d = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, nonceBytes));
     d.setAAD(aad);

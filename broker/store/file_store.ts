@@ -29,6 +29,7 @@ import {
 } from "./record.js";
 import type { BodyCipher } from "./record.js";
 import type { BatchSignal, Loc, Segment } from "./segment.js";
+import { scanSegment } from "./segment_scan.js";
 import { StoreError } from "./types.js";
 import type { AppendInput, AppendResult, PurgeRequest, Store, StoreDamage, StoredMessage, StoreLimits, StoreOptions, StoreState } from "./types.js";
 
@@ -72,7 +73,8 @@ type Op =
   | { t: "purge"; req: PurgeRequest; d: Deferred<number> }
   | { t: "expire"; now_ns: bigint; d: Deferred<number[]> }
   | { t: "limits"; limits: StoreLimits; d: Deferred<void> }
-  | { t: "sync"; d: Deferred<void> };
+  | { t: "sync"; d: Deferred<void> }
+  | { t: "scrub"; d: Deferred<StoreDamage[]> };
 
 export interface FileStoreStats {
   batches: number;
@@ -248,19 +250,17 @@ export class FileStore implements Store {
       const code = errorCode(err) ?? "error";
       const noSpace = code === "ENOSPC" || code === "EDQUOT";
       const e = new StoreError("storage_failed", `stream ${this.name}: ${what} failed on segment ${seg.name}: ${(err as Error).message}`);
-      for (const v of victims) v.reject(e);
-      if (noSpace) {
-        this.noSpaceUntilMs = this.clock.monotonicMs() + this.cfg.no_space_backoff_ms;
-      } else {
-        // fsync/EIO failures are not retryable (durability rule 4): stop accepting writes.
-        this.failed = e;
-        for (const op of this.queue.splice(0)) op.d.reject(e);
-      }
-      // Drop what this batch wrote, then rebuild from what is on disk.
+      if (noSpace) this.noSpaceUntilMs = this.clock.monotonicMs() + this.cfg.no_space_backoff_ms;
+      // fsync/EIO failures are not retryable (durability rule 4): stop accepting writes.
+      else this.failed = e;
+      // Drop what this batch wrote, then rebuild from what is on disk before anyone hears back,
+      // so a caller that sees the error also sees the state without the failed batch.
       await seg.handle.truncate(goodSize).catch(() => undefined);
       await this.recover(this.damage.slice()).catch((re: unknown) => {
         this.failed ??= new StoreError("storage_failed", `stream ${this.name}: recovery after failure failed: ${(re as Error).message}`);
       });
+      for (const v of victims) v.reject(e);
+      if (this.failed !== undefined) for (const op of this.queue.splice(0)) op.d.reject(this.failed);
       return false;
     }
   }
@@ -278,6 +278,7 @@ export class FileStore implements Store {
     const victims: Array<Deferred<never>> = [];
     const erase: Array<IndexEntry<Loc>> = [];
     const pendingLocs: Loc[] = [];
+    const scrubs: Array<Deferred<StoreDamage[]>> = [];
     const emit = (f: Uint8Array, rec: { kind: RecordKind; seq: number; ts_ns: bigint; subject: string; size_bytes: number }): number => {
       const off = base + bytes;
       frames.push(f);
@@ -352,6 +353,9 @@ export class FileStore implements Store {
             victims.push(op.d as Deferred<never>);
             break;
           }
+          case "scrub":
+            scrubs.push(op.d);
+            break;
           case "sync":
             forceSync = true;
             settle.push(() => op.d.resolve());
@@ -383,7 +387,36 @@ export class FileStore implements Store {
     signal.done = true;
     resolveSignal();
     if (ok) for (const s of settle) s();
+    for (const d of scrubs) await this.scrubAll().then(d.resolve, d.reject);
     for (const loc of pendingLocs) loc.batch = undefined;
+  }
+
+  /**
+   * Verify every frame of every segment, not trusting index files (a background scrub finds
+   * rot in records nobody reads). Returns damage not reported before.
+   */
+  scrub(): Promise<StoreDamage[]> {
+    return this.submit<StoreDamage[]>((d) => ({ t: "scrub", d }));
+  }
+
+  private async scrubAll(): Promise<StoreDamage[]> {
+    const found: StoreDamage[] = [];
+    let prevSeq = 0;
+    for (const seg of this.segments) {
+      const scan = await scanSegment(seg.handle, seg.size, { tail: false, prevSeq, cipher: this.cipher });
+      for (const d of scan.damage) {
+        const dmg = { segment: seg.name, ...d };
+        if (!this.damage.some((x) => x.segment === dmg.segment && x.offset === dmg.offset)) found.push(dmg);
+        this.addDamage(dmg);
+      }
+      for (const r of scan.records) if (r.kind === RecordKind.msg) prevSeq = Math.max(prevSeq, r.seq);
+    }
+    if (this.metaDirty) {
+      this.metaDirty = false;
+      this.meta.damage = this.damage;
+      await writeMeta(this.cfgRef.fs, this.cfgRef.dir, this.meta);
+    }
+    return found;
   }
 
   private async syncSegment(seg: Segment): Promise<void> {

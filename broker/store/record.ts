@@ -64,6 +64,11 @@ export interface BodyCipher {
 }
 export const sealOverheadBytes = 12 + 16;
 
+/** A record needs a key the keyring lacks: a configuration error, not damage. */
+export class MissingKeyError extends Error {
+  override name = "MissingKeyError";
+}
+
 const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: true });
 
@@ -191,6 +196,6 @@ export function frameChecksumOk(f: Uint8Array): boolean {
 export function decodeMsgBody(f: Uint8Array, h: FrameHeader, cipher?: BodyCipher): MsgBody {
   const body = f.subarray(frameHeaderBytes, f.length - frameTrailerBytes);
   if ((h.flags & flagEncrypted) === 0) return decodePlainBody(body);
-  if (cipher === undefined) throw new Error(`record ${h.seq} is encrypted (key id ${h.key_id}) but no keys are configured`);
+  if (cipher === undefined) throw new MissingKeyError(`record ${h.seq} is encrypted (key id ${h.key_id}) but no keys are configured`);
   return decodePlainBody(cipher.open(h.key_id, f.subarray(0, 24), body));
 }

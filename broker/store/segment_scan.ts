@@ -12,6 +12,7 @@ import {
   decodeSegmentHeader,
   frameChecksumOk,
   frameHeaderBytes,
+  MissingKeyError,
   RecordKind,
   segmentHeaderBytes,
 } from "./record.js";
@@ -118,6 +119,10 @@ export async function scanSegment(
     damage.push({ offset: pending.offset, first_seq: first, last_seq: last, reason: pending.reason });
     pending = undefined;
   };
+  const mark = (offset: number, reason: string, seqHint: number | undefined): void => {
+    if (pending === undefined) pending = { offset, reason, seqHint };
+    else if (seqHint !== undefined) pending.seqHint = Math.max(pending.seqHint ?? 0, seqHint);
+  };
   let torn = false;
   while (off < size) {
     const s = await step(w, off, size);
@@ -125,7 +130,7 @@ export async function scanSegment(
       const hd = s.header;
       if (hd.kind === RecordKind.msg) {
         if (hd.seq <= lastMsgSeq) {
-          pending ??= { offset: off, reason: `sequence ${hd.seq} not after ${lastMsgSeq}`, seqHint: undefined };
+          mark(off, `sequence ${hd.seq} not after ${lastMsgSeq}`, undefined);
           off += hd.frame_bytes;
           continue;
         }
@@ -134,7 +139,8 @@ export async function scanSegment(
           const body = decodeMsgBody(s.frame, hd, opts.cipher);
           rec = { kind: hd.kind, seq: hd.seq, ts_ns: hd.ts_ns, offset: off, frame_bytes: hd.frame_bytes, subject: body.subject, size_bytes: msgSizeBytes(body.subject, body.headers?.length ?? 0, body.payload.length) };
         } catch (err) {
-          pending ??= { offset: off, reason: `undecodable record: ${(err as Error).message}`, seqHint: hd.seq };
+          if (err instanceof MissingKeyError) throw err;
+          mark(off, `undecodable record: ${(err as Error).message}`, hd.seq);
           off += hd.frame_bytes;
           continue;
         }
@@ -149,20 +155,20 @@ export async function scanSegment(
     }
     if (s.kind === "checksum") {
       // The header verified, so its length can be trusted: skip exactly this frame.
-      pending ??= { offset: off, reason: "record checksum mismatch", seqHint: s.header.kind === RecordKind.msg ? s.header.seq : undefined };
+      mark(off, "record checksum mismatch", s.header.kind === RecordKind.msg ? s.header.seq : undefined);
       off += s.header.frame_bytes;
       continue;
     }
     const next = await resync(w, off + 1, size);
     if (next !== undefined) {
-      pending ??= { offset: off, reason: "record header checksum mismatch", seqHint: undefined };
+      mark(off, "record header checksum mismatch", undefined);
       off = next;
       continue;
     }
     if (s.kind === "torn" && opts.tail) {
       torn = true;
     } else {
-      pending ??= { offset: off, reason: s.kind === "torn" ? "incomplete record in a sealed segment" : "record header checksum mismatch at end of segment", seqHint: undefined };
+      mark(off, s.kind === "torn" ? "incomplete record in a sealed segment" : "record header checksum mismatch at end of segment", undefined);
       // A corrupt tail of the active segment is cut (after being reported) so appends continue
       // on a clean frame boundary; a sealed segment is left as it is.
       if (opts.tail) torn = true;
