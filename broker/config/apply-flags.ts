@@ -82,6 +82,7 @@ function applyAuthFlags(o: ServerOptions, user?: string, pass?: string, token?: 
   if (user !== undefined) auth.user = nonEmpty("user", user);
   if (pass !== undefined) auth.password = pass;
   if (token !== undefined) auth.token = nonEmpty("auth", token);
+  if (auth.user !== undefined && auth.password === undefined) auth.password = "";
   o.authorization = auth;
 }
 

@@ -124,8 +124,8 @@ function parseUser(v: ConfValue, path: string, warnings: Warnings, account: stri
     unsupported: { nkey: nkeysUnsupported, allowed_connection_types: "connection type restrictions are not implemented" },
   });
   if (user === undefined) throw new ConfigError(`${path}: user entry requires a user`, block.pos, path);
-  if (password === undefined) throw new ConfigError(`${path}: user "${user}" requires a password`, block.pos, path);
-  const out: UserConfig = { user, password };
+  // nats-server accepts a user without a password (typically the no_auth_user): the empty password.
+  const out: UserConfig = { user, password: password ?? "" };
   if (permissions !== undefined) out.permissions = permissions;
   if (account !== undefined) out.account = account;
   return out;
@@ -160,6 +160,8 @@ export function parseAuthorization(v: ConfValue, path: string, warnings: Warning
     },
   });
   checkAuthorization(auth, block, path);
+  // As for users[]: a single user without a password has the empty password.
+  if (auth.user !== undefined && auth.password === undefined) auth.password = "";
   return auth;
 }
 
@@ -175,7 +177,6 @@ export function checkAuthorization(auth: AuthorizationConfig, at: ConfMap | unde
     problem("cannot have a single user/password or token and a users array");
   }
   if (auth.password !== undefined && auth.user === undefined) problem("a password requires a user");
-  if (auth.user !== undefined && auth.password === undefined) problem(`user "${auth.user}" requires a password`);
 }
 
 function parseExport(v: ConfValue, path: string): AccountExport {
@@ -193,6 +194,7 @@ function parseExport(v: ConfValue, path: string): AccountExport {
   if ((out.stream === undefined) === (out.service === undefined)) {
     fail(v, path, "an export needs exactly one of stream or service");
   }
+  if (out.stream !== undefined && out.response_type !== undefined) fail(v, path, "response_type is only valid for a service export");
   return out;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { flagSpecs, FlagError, parseFlags, usageText } from "./flags.js";
-import { load, loadError, loadOk } from "./test-helpers.js";
+import { load, loadError, loadOk, pem } from "./test-helpers.js";
 
 describe("Go-style flag syntax", () => {
   const cases: Array<[string, string[], Record<string, unknown>, string[]]> = [
@@ -102,6 +102,17 @@ describe("loadServerOptions: help, version, -t and exit codes", () => {
       output: 'sluice broker: sluice.conf:1:1: unknown key "prot" (did you mean "port"?)\n',
     });
   });
+  it("-t is pedantic like nats-server: deprecated forms fail it", () => {
+    expect(load({ conf: "ping_interval: 120", argv: ["-t"] })).toEqual({
+      kind: "exit",
+      code: 1,
+      output: 'sluice broker: sluice.conf:1:16: ping_interval: a bare number is read as seconds; prefer a duration string such as "120s"\n',
+    });
+    expect(load({ conf: "ping_interval: 120" })).toMatchObject({ kind: "ok" });
+  });
+  it("-t does not fail on runtime warnings (temporary JetStream storage)", () => {
+    expect(load({ conf: "jetstream: enabled", argv: ["-t"] })).toMatchObject({ kind: "exit", code: 0 });
+  });
   it("-t without -c exits 1", () => {
     expect(load({ argv: ["-t"] })).toEqual({
       kind: "exit",
@@ -130,6 +141,7 @@ describe("flags map to options", () => {
     ["client_advertise", ["--client_advertise", "a:1"], { client_advertise: "a:1" }],
     ["user/pass", ["--user", "u", "--pass", "p"], { authorization: { user: "u", password: "p", timeout_ms: 2000 } }],
     ["token", ["--auth", "tok"], { authorization: { token: "tok", timeout_ms: 2000 } }],
+    ["user without pass has the empty password", ["--user", "u"], { authorization: { user: "u", password: "", timeout_ms: 2000 } }],
   ];
   it.each(cases)("%s", (_name, argv, expected) => {
     expect(loadOk({ argv })).toMatchObject(expected);
@@ -146,7 +158,7 @@ describe("flags map to options", () => {
   });
 
   it("TLS flags", () => {
-    const files = { "c.pem": "", "k.pem": "", "ca.pem": "" };
+    const files = { "c.pem": pem.cert, "k.pem": pem.key, "ca.pem": pem.cert };
     expect(loadOk({ argv: ["--tls", "--tlscert", "c.pem", "--tlskey", "k.pem"], files }).tls).toEqual({
       cert_file: "c.pem",
       key_file: "k.pem",
@@ -191,7 +203,6 @@ describe("flags map to options", () => {
     ["bad cluster url", ["--cluster", "not a url"], '--cluster: invalid URL "not a url" (expected nats://[user:pass@]host:port)'],
     ["cluster user without password", ["--cluster", "nats://u@h:1"], "--cluster: expected cluster password to be set"],
     ["bad route url", ["--cluster", "nats://h:1", "--routes", "bogus"], '--routes: invalid route URL "bogus"'],
-    ["user without pass", ["--user", "u"], 'authorization: user "u" requires a password'],
     ["user and token", ["--user", "u", "--pass", "p", "--auth", "t"], "authorization: cannot have a user/password and a token"],
     ["https without tls", ["-ms", "8443"], "https monitoring requires a tls block (or --tls flags)"],
   ];
@@ -211,7 +222,7 @@ describe("flags override the config file", () => {
     cluster { name: FILE, listen: "0.0.0.0:6000", routes: ["nats-route://f:6000"] }
     tls { cert_file: f.pem, key_file: f.key }
   `;
-  const files = { "f.pem": "", "f.key": "", "c.pem": "", "k.pem": "" };
+  const files = { "f.pem": pem.cert, "f.key": pem.key, "c.pem": pem.cert, "k.pem": pem.key };
 
   it("file values apply when no flag is given", () => {
     const o = loadOk({ conf, files });

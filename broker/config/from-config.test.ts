@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultOptions } from "./options.js";
-import { load, loadError, loadOk } from "./test-helpers.js";
+import { isSubsetMatch } from "./validate.js";
+import { load, loadError, loadOk, pem } from "./test-helpers.js";
 
 const MB = 1024 * 1024;
 
@@ -20,7 +21,6 @@ describe("top-level keys map to ServerOptions", () => {
     ["http_port", "http_port: 8222", { http_port: 8222 }],
     ["monitor_port", "monitor_port: 8223", { http_port: 8223 }],
     ["http host:port", 'http: "127.0.0.1:8224"', { http_host: "127.0.0.1", http_port: 8224 }],
-    ["monitor host:port", 'monitor: "127.0.0.1:8225"', { http_host: "127.0.0.1", http_port: 8225 }],
     ["max_payload bare", "max_payload: 2097152", { max_payload_bytes: 2 * MB }],
     ["max_payload MB", "max_payload: 2MB", { max_payload_bytes: 2 * MB }],
     ["max_payload M (1000s)", "max_payload: 2M", { max_payload_bytes: 2_000_000 }],
@@ -43,6 +43,8 @@ describe("top-level keys map to ServerOptions", () => {
     ["ports_file_dir", "ports_file_dir: /tmp", { ports_file_dir: "/tmp" }],
     ["log_file", "log_file: /var/log/n.log", { log_file: "/var/log/n.log" }],
     ["debug/trace/logtime", "debug: true\ntrace: yes\nlogtime: off", { debug: true, trace: true, logtime: false }],
+    ["zero durations and ping_max mean the defaults", 'ping_interval: "0s"\nwrite_deadline: "0s"\nlame_duck_grace_period: "0s"\nping_max: 0', { ping_interval_ms: 120_000, write_deadline_ms: 10_000, lame_duck_grace_period_ms: 10_000, ping_max: 2 }],
+    ["max_connections -1 means no (practical) limit", "max_connections: -1", { max_connections: 10_000_000 }],
     ["keys are case-insensitive", "PORT: 4999\nMax_Payload: 1KB", { port: 4999, max_payload_bytes: 1024 }],
     ["system_account", "accounts { SYS: {} }\nsystem_account: SYS", { system_account: "SYS" }],
   ];
@@ -60,8 +62,8 @@ describe("top-level keys map to ServerOptions", () => {
   it("warns about bare-number durations and unquoted suffixed durations", () => {
     const r = load({ conf: "ping_interval: 45\nwrite_deadline: 2m" });
     expect(r.kind === "ok" && r.warnings).toEqual([
-      'ping_interval: a bare number is read as seconds; prefer a duration string such as "45s"',
-      'write_deadline: unquoted 2m read as a duration; quote it ("2m") for nats-server compatibility',
+      'sluice.conf:1:16: ping_interval: a bare number is read as seconds; prefer a duration string such as "45s"',
+      'sluice.conf:2:17: write_deadline: unquoted 2m read as a duration; quote it ("2m") for nats-server compatibility',
     ]);
   });
 
@@ -84,6 +86,11 @@ describe("authorization, users and permissions", () => {
       password: "b",
       timeout_ms: 500,
     });
+  });
+  it("a user without a password has the empty password (as in nats-server)", () => {
+    expect(loadOk({ conf: "authorization { user: a }" }).authorization).toEqual({ user: "a", password: "", timeout_ms: 2000 });
+    const o = loadOk({ conf: "authorization { users: [{user: guest}, {user: b, password: c}] }\nno_auth_user: guest" });
+    expect(o.authorization?.users?.[0]).toEqual({ user: "guest", password: "" });
   });
   it("token", () => {
     expect(loadOk({ conf: "authorization { token: s3cr3t }" }).authorization).toEqual({ token: "s3cr3t", timeout_ms: 2000 });
@@ -169,7 +176,7 @@ describe("accounts", () => {
 });
 
 describe("tls, jetstream and cluster blocks", () => {
-  const files = { "s.pem": "", "s.key": "", "ca.pem": "" };
+  const files = { "s.pem": pem.cert, "s.key": pem.key, "ca.pem": pem.cert };
   it("tls", () => {
     const o = loadOk({ conf: "tls { cert_file: s.pem, key_file: s.key, ca_file: ca.pem, verify: true, timeout: 3, handshake_first: true }", files });
     expect(o.tls).toEqual({ cert_file: "s.pem", key_file: "s.key", ca_file: "ca.pem", verify: true, timeout_ms: 3000, handshake_first: true });
@@ -263,9 +270,9 @@ describe("errors name the file, line and key", () => {
     ["bad http", 'http: "h:99999"', "sluice.conf:1:7: http: port 99999 is out of range (0..65535, or -1 for random)"],
     ["bad bool", "debug: maybe", 'sluice.conf:1:8: debug: expected a boolean (true/false), got "maybe"'],
     ["bad int", "max_connections: lots", 'sluice.conf:1:18: max_connections: expected an integer, got "lots"'],
-    ["int range", "ping_max: 0", "sluice.conf:1:11: ping_max: 0 is out of range (1..1000000)"],
+    ["int range", "ping_max: -1", "sluice.conf:1:11: ping_max: -1 is out of range (0..1000000)"],
     ["bad duration", 'ping_interval: "soon"', 'sluice.conf:1:16: ping_interval: expected a duration (e.g. "2m", "500ms", "10s"), got "soon"'],
-    ["zero duration", 'write_deadline: "0s"', 'sluice.conf:1:17: write_deadline: "0s" is out of range'],
+    ["negative duration", 'write_deadline: "-1s"', 'sluice.conf:1:17: write_deadline: "-1s" is out of range'],
     ["lame duck minimum", 'lame_duck_duration: "10s"', "sluice.conf:1:21: lame_duck_duration: invalid lame_duck_duration of 10s, minimum is 30 seconds"],
     ["lame duck grace", 'lame_duck_duration: "30s"\nlame_duck_grace_period: "40s"', "sluice.conf:2:25: lame duck grace period (40s) should be strictly lower than lame duck duration (30s)"],
     ["server name with spaces", 'server_name: "a b"', "sluice.conf:1:14: server_name: server name cannot contain spaces"],
@@ -279,9 +286,12 @@ describe("errors name the file, line and key", () => {
     ["tls bad handshake_first", "tls { cert_file: s.pem, key_file: s.key, handshake_first: sometimes }", 'sluice.conf:1:59: tls.handshake_first: expected true, false, "auto" or a fallback duration, got "sometimes"'],
     ["token and user", "authorization { user: a, password: b, token: t }", "sluice.conf:1:15: authorization: cannot have a user/password and a token"],
     ["users and user", "authorization { user: a, password: b, users: [] }", "sluice.conf:1:15: authorization: cannot have a single user/password or token and a users array"],
-    ["user without password", "authorization { user: a }", 'sluice.conf:1:15: authorization: user "a" requires a password'],
+    ["response_type on a stream export", "accounts { A: { exports: [{stream: a.>, response_type: stream}] } }", "sluice.conf:1:27: accounts.A.exports[0]: response_type is only valid for a service export"],
+    ["import without export", "accounts { A: {}, B: { imports: [{stream: {account: A, subject: x}}] } }", 'sluice.conf:1:10: accounts.B: stream import "x" from account "A" not authorized (no matching stream export)'],
+    ["import wider than export", "accounts { A: {exports: [{stream: \"a.b.*\"}]}, B: { imports: [{stream: {account: A, subject: \"a.>\"}}] } }", 'sluice.conf:1:10: accounts.B: stream import "a.>" from account "A" not authorized (no matching stream export)'],
+    ["import by an account not allowed", "accounts { A: {exports: [{service: s, accounts: [C]}]}, B: { imports: [{service: {account: A, subject: s}}] }, C: {} }", 'sluice.conf:1:10: accounts.B: service import "s" from account "A" not authorized (no matching service export)'],
+    ["service import of a stream export", "accounts { A: {exports: [{stream: s}]}, B: { imports: [{service: {account: A, subject: s}}] } }", 'sluice.conf:1:10: accounts.B: service import "s" from account "A" not authorized (no matching service export)'],
     ["users entry without user", "authorization { users: [{password: x}] }", "sluice.conf:1:25: authorization.users[0]: user entry requires a user"],
-    ["users entry without password", "authorization { users: [{user: x}] }", 'sluice.conf:1:25: authorization.users[0]: user "x" requires a password'],
     ["users not an array", "authorization { users: {user: x} }", "sluice.conf:1:24: authorization.users: expected an array [ ... ], got a block { ... }"],
     ["nkey users", "authorization { users: [{nkey: UABC}] }", 'sluice.conf:1:26: key "nkey" in authorization.users[0] is not supported by Sluice: nkey authentication is not implemented; use user/password or token'],
     ["bad permission subject", "authorization { users: [{user: a, password: b, permissions: {publish: \"a..b\"}}] }", 'sluice.conf:1:71: authorization.users[0].permissions.publish: invalid subject "a..b": subjects cannot have empty tokens'],
@@ -310,7 +320,19 @@ describe("errors name the file, line and key", () => {
     ["syntax error surfaces", "port: [1", "sluice.conf:1:9: unexpected end of file: missing ']' for the array opened at line 1"],
   ];
   it.each(cases)("%s", (_name, conf, message) => {
-    expect(loadError({ conf, files: { "s.pem": "", "s.key": "" } })).toBe(message);
+    expect(loadError({ conf, files: { "s.pem": pem.cert, "s.key": pem.key, "bad.pem": "not a certificate" } })).toBe(message);
+  });
+
+  // The reason after "is not valid PEM:" comes from OpenSSL and varies between versions.
+  it.each([
+    ["cert not PEM", "tls { cert_file: bad.pem, key_file: s.key }", 'sluice.conf:1:5: tls.cert_file "bad.pem" is not valid PEM: '],
+    ["key not PEM", "tls { cert_file: s.pem, key_file: bad.pem }", 'sluice.conf:1:5: tls.key_file "bad.pem" is not valid PEM: '],
+    ["key is a certificate", "tls { cert_file: s.pem, key_file: s.pem }", 'sluice.conf:1:5: tls.key_file "s.pem" is not valid PEM: '],
+    ["ca not PEM", "tls { cert_file: s.pem, key_file: s.key, ca_file: bad.pem }", 'sluice.conf:1:5: tls.ca_file "bad.pem" is not valid PEM: '],
+  ])("tls %s", (_name, conf, prefix) => {
+    const message = loadError({ conf, files: { "s.pem": pem.cert, "s.key": pem.key, "bad.pem": "not a certificate" } });
+    expect(message.startsWith(prefix), message).toBe(true);
+    expect(message.length).toBeGreaterThan(prefix.length);
   });
 
   it("reports a variable whose value has the wrong type at the reference", () => {
@@ -330,4 +352,22 @@ describe("errors name the file, line and key", () => {
       "cannot read config file missing.conf: ENOENT: no such file or directory, open 'missing.conf'",
     );
   });
+});
+
+describe("isSubsetMatch (imports must stay inside exports)", () => {
+  const cases: Array<[string, string, boolean]> = [
+    ["a.b", "a.b", true],
+    ["a.b", "a.*", true],
+    ["a.b.c", "a.>", true],
+    ["a.*", "a.>", true],
+    ["a.>", "a.>", true],
+    ["a", "a.>", false],
+    ["a.>", "a.*", false],
+    ["a.b.c", "a.*", false],
+    ["a.*", "a.b", false],
+    [">", "a.>", false],
+    ["x.y", ">", true],
+    ["a.b", "a.c", false],
+  ];
+  it.each(cases)("%s within %s → %s", (subject, pattern, expected) => expect(isSubsetMatch(subject, pattern)).toBe(expected));
 });

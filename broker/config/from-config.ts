@@ -112,12 +112,16 @@ export function applyConfig(root: ConfMap, options: ServerOptions, warnings: War
     o.https_port = hp.port;
   };
   const maxConnections = (x: ConfValue, p: string): void => {
-    o.max_connections = orDefault(expectInt(x, p, 0, configLimits.connectionsMax), 64 * 1024);
+    // nats-server: 0 = default; a negative value = no limit (ours is still bounded).
+    const n = expectInt(x, p, -1, configLimits.connectionsMax);
+    o.max_connections = n < 0 ? configLimits.connectionsMax : orDefault(n, 64 * 1024);
   };
   const maxSubs = (x: ConfValue, p: string): void => void (o.max_subscriptions = expectInt(x, p, 0, 2 ** 31 - 1));
   const pidFile = (x: ConfValue, p: string): void => void (o.pid_file = expectNonEmptyString(x, p));
   const logFile = (x: ConfValue, p: string): void => void (o.log_file = expectNonEmptyString(x, p));
-  const duration = (x: ConfValue, p: string, minMs = 1): number => expectDurationMs(x, p, warnings, minMs, configLimits.durationMsMax);
+  /** nats-server's setBaselineOptions: a zero duration means the default. */
+  const duration = (x: ConfValue, p: string, fallbackMs: number): number =>
+    orDefault(expectDurationMs(x, p, warnings, 0, configLimits.durationMsMax), fallbackMs);
 
   const keys: Record<string, Handler> = {
     port: (x, p) => (o.port = portOrDefault(expectPort(x, p), 4222)),
@@ -133,7 +137,6 @@ export function applyConfig(root: ConfMap, options: ServerOptions, warnings: War
     http_port: httpPort,
     monitor_port: httpPort,
     http,
-    monitor: http,
     https_port: (x, p) => (o.https_port = expectPort(x, p)),
     https,
     max_payload: (x, p) => (o.max_payload_bytes = orDefault(expectSize(x, p, 0, configLimits.payloadBytesMax), 1024 * 1024)),
@@ -145,15 +148,15 @@ export function applyConfig(root: ConfMap, options: ServerOptions, warnings: War
     max_pending: (x, p) => (o.max_pending_bytes = orDefault(expectSize(x, p, 0, configLimits.pendingBytesMax), 64 * 1024 * 1024)),
     max_subscriptions: maxSubs,
     max_subs: maxSubs,
-    ping_interval: (x, p) => (o.ping_interval_ms = duration(x, p)),
-    ping_max: (x, p) => (o.ping_max = expectInt(x, p, 1, 1_000_000)),
-    write_deadline: (x, p) => (o.write_deadline_ms = duration(x, p)),
+    ping_interval: (x, p) => (o.ping_interval_ms = duration(x, p, 2 * 60_000)),
+    ping_max: (x, p) => (o.ping_max = orDefault(expectInt(x, p, 0, 1_000_000), 2)),
+    write_deadline: (x, p) => (o.write_deadline_ms = duration(x, p, 10_000)),
     lame_duck_duration: (x, p) => {
-      const ms = duration(x, p);
+      const ms = duration(x, p, 2 * 60_000);
       if (ms < configLimits.lameDuckDurationMsMin) fail(x, p, `invalid lame_duck_duration of ${x.kind === "string" ? x.value : ms + "ms"}, minimum is 30 seconds`);
       o.lame_duck_duration_ms = ms;
     },
-    lame_duck_grace_period: (x, p) => (o.lame_duck_grace_period_ms = duration(x, p, 0)),
+    lame_duck_grace_period: (x, p) => (o.lame_duck_grace_period_ms = duration(x, p, 10_000)),
     pid_file: pidFile,
     pidfile: pidFile,
     ports_file_dir: (x, p) => (o.ports_file_dir = expectNonEmptyString(x, p)),

@@ -4,7 +4,7 @@
  * `sluice.conf:4:14: max_payload: expected a size, got "abc"`.
  */
 import { describeValue, type ConfEntry, type ConfMap, type ConfValue } from "./ast.js";
-import { ConfigError, didYouMean } from "./errors.js";
+import { ConfigError, didYouMean, formatPos } from "./errors.js";
 import { parseGoDurationMs, parseSizeString } from "./units.js";
 
 /** Collected while mapping; the server logs them at startup (nats-server prints similar warnings). */
@@ -76,10 +76,12 @@ export function expectDurationMs(v: ConfValue, path: string, warnings: Warnings,
   if (v.kind === "string") ms = parseGoDurationMs(v.value.trim());
   else if (v.kind === "int" && !/^-?\d+$/.test(v.raw)) {
     ms = parseGoDurationMs(v.raw);
-    if (ms !== undefined) warnings.push(`${path}: unquoted ${v.raw} read as a duration; quote it ("${v.raw}") for nats-server compatibility`);
+    if (ms !== undefined) {
+      warnings.push(`${formatPos(v.pos)}: ${path}: unquoted ${v.raw} read as a duration; quote it ("${v.raw}") for nats-server compatibility`);
+    }
   } else if (v.kind === "int" || v.kind === "float") {
     ms = Math.round(v.value * 1000);
-    warnings.push(`${path}: a bare number is read as seconds; prefer a duration string such as "${v.raw}s"`);
+    warnings.push(`${formatPos(v.pos)}: ${path}: a bare number is read as seconds; prefer a duration string such as "${v.raw}s"`);
   }
   if (ms === undefined) return expected(v, path, 'a duration (e.g. "2m", "500ms", "10s")');
   if (ms < minMs || ms > maxMs) fail(v, path, `${describeValue(v)} is out of range`);

@@ -1,4 +1,5 @@
 /** Shared by the config tests: run `loadServerOptions` against in-memory files. */
+import { readFileSync } from "node:fs";
 import { loadServerOptions, type LoadResult } from "./index.js";
 import type { ServerOptions } from "./options.js";
 
@@ -47,3 +48,9 @@ export function loadError(f: LoadFixture): string {
   if (r.kind !== "exit" || r.code !== 1) throw new Error(`expected exit 1, got ${JSON.stringify(r)}`);
   return r.output.replace(/^sluice broker: /, "").trimEnd();
 }
+
+/** A throwaway self-signed certificate and key (testdata/), for TLS file checks. */
+export const pem = {
+  cert: readFileSync(new URL("./testdata/server-cert.pem", import.meta.url), "utf8"),
+  key: readFileSync(new URL("./testdata/server-key.pem", import.meta.url), "utf8"),
+};
