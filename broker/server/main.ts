@@ -12,6 +12,7 @@ import { ServerLogger, type Logger } from "./logger.js";
 import { ServerMonitorSource } from "./monitor-source.js";
 import { Server, hostPort, listenerHosts, serverVersion } from "./server.js";
 import type { InternalService } from "./service.js";
+import { SystemService } from "./system.js";
 
 /** Where JetStream lives; loaded only when enabled, and optional until it exists. */
 const jetstreamModule = "../jetstream/index.js";
@@ -76,8 +77,10 @@ export async function main(argv: string[]): Promise<number> {
   logger.info(`  ID:       ${server.serverId}`);
   let monitor: MonitorServer | undefined;
   let portsFile: string | undefined;
+  const source = new ServerMonitorSource(server, () => monitor?.port ?? 0);
   try {
     if (opts.pid_file !== undefined) writePidFile(opts.pid_file);
+    await server.startService(new SystemService(source, logger));
     if (opts.jetstream.enabled) {
       const js = await loadJetStream();
       if (js === undefined) logger.warn("JetStream enabled but broker/jetstream is not built in this version; /healthz reports it");
@@ -87,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     if (opts.http_port !== 0) {
-      monitor = new MonitorServer(new ServerMonitorSource(server, () => monitor?.port ?? 0), (m) => logger.error(m));
+      monitor = new MonitorServer(source, (m) => logger.error(m));
       const port = await monitor.listen(opts.http_host, opts.http_port);
       logger.info(`Starting http monitor on ${hostPort(opts.http_host, port)}`);
     }

@@ -150,6 +150,16 @@ describe("nats.js core messaging", () => {
     expect(() => nc.publish("big.ok", new Uint8Array(1024 * 1024 + 1))).toThrow(/payload/i);
   });
 
+  it("answers $SYS.REQ.SERVER.PING.VARZ like nats-server (what `nats server info` asks)", async () => {
+    const r = await nc.request("$SYS.REQ.SERVER.PING.VARZ", enc.encode("{}"), { timeout: 5000 });
+    const body = JSON.parse(dec.decode(r.data)) as { server: { id: string; ver: string }; data: { server_id: string; port: number; connections: number } };
+    expect(body.server.id).toBe(nc.info!.server_id);
+    expect(body.server.ver).toBe(nc.info!.version);
+    expect(body.data.server_id).toBe(nc.info!.server_id);
+    expect(body.data.port).toBe(broker.port);
+    expect(body.data.connections).toBeGreaterThanOrEqual(1);
+  });
+
   it("shows the connection in /connz with subs=1", async () => {
     const sub = nc.subscribe("connz.visible");
     await nc.flush();
