@@ -171,10 +171,12 @@ export class JsConsumer implements AttachedConsumer {
     ];
   }
 
+  /** End a request; timeouts and the "request ended" 409s carry what was left of it (nats-server). */
   private finishRequest(req: PullRequest, code: number, description: string): void {
     const i = this.waiting.indexOf(req);
     if (i >= 0) this.waiting.splice(i, 1);
-    this.status(req.reply, code, description, this.pendingHeaders(req));
+    const withPending = code === 408 || description === "Message Size Exceeds MaxBytes" || description === "Batch Completed" || description === "Server Shutdown";
+    this.status(req.reply, code, description, withPending ? this.pendingHeaders(req) : []);
   }
 
   // ---- delivery ------------------------------------------------------------------------------
