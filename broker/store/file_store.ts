@@ -137,10 +137,22 @@ export class FileStore implements Store {
     const remembered = m.kind === "ok" ? m.meta.damage : [];
     if (m.kind === "damaged") remembered.push({ segment: "meta.json", offset: 0, first_seq: 0, last_seq: 0, reason: `${m.reason}; rebuilt from options` });
     await s.recover(remembered);
-    s.meta = { format: 1, name: options.name, limits: { ...options.limits }, sync: options.sync, encrypted: (m.kind === "ok" && m.meta.encrypted) || config.cipher !== undefined, damage: s.damage };
-    await writeMeta(fs, config.dir, s.meta);
-    // Limits may have changed while closed, or a torn write kept a message whose removals were lost.
-    await s.updateLimits(options.limits);
+    try {
+      s.meta = { format: 1, name: options.name, limits: { ...options.limits }, sync: options.sync, encrypted: (m.kind === "ok" && m.meta.encrypted) || config.cipher !== undefined, damage: s.damage };
+      // A full disk must not stop the stream from opening: reads still work, and the
+      // metadata is written by the next batch that gets space.
+      await writeMeta(fs, config.dir, s.meta).catch((err: unknown) => {
+        if (!isNoSpace(err)) throw err;
+        s.metaDirty = true;
+      });
+      // Limits may have changed while closed, or a torn write kept a message whose removals were lost.
+      await s.updateLimits(options.limits).catch((err: unknown) => {
+        if (s.failed !== undefined || !(err instanceof StoreError)) throw err;
+      });
+    } catch (err) {
+      for (const seg of s.segments) await seg.handle.close().catch(() => undefined);
+      throw err;
+    }
     if (options.sync === "interval") {
       s.timer = setInterval(() => {
         if (s.active.dirty && !s.closed) void s.submit<void>((d) => ({ t: "sync", d })).catch(() => undefined);
@@ -247,8 +259,7 @@ export class FileStore implements Store {
       await io();
       return true;
     } catch (err) {
-      const code = errorCode(err) ?? "error";
-      const noSpace = code === "ENOSPC" || code === "EDQUOT";
+      const noSpace = isNoSpace(err);
       const e = new StoreError("storage_failed", `stream ${this.name}: ${what} failed on segment ${seg.name}: ${(err as Error).message}`);
       if (noSpace) this.noSpaceUntilMs = this.clock.monotonicMs() + this.cfg.no_space_backoff_ms;
       // fsync/EIO failures are not retryable (durability rule 4): stop accepting writes.
@@ -590,6 +601,11 @@ export class FileStore implements Store {
     await this.close();
     await this.cfgRef.fs.removeTree(this.cfgRef.dir);
   }
+}
+
+function isNoSpace(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === "ENOSPC" || code === "EDQUOT";
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {
