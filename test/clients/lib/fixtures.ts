@@ -43,7 +43,8 @@ function tlsConfig(pki: ReturnType<typeof makeTestPki>): string {
   key_file: "${pki.serverKey}"
   ca_file: "${pki.caCert}"
   verify: true
-  timeout: 2
+  # Generous: a cold JVM's first TLS handshake on a loaded 2-core machine can take seconds.
+  timeout: 10
 }
 `;
 }

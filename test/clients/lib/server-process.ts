@@ -9,7 +9,17 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { waitFor } from "../../../common/wait.js";
 
-export const REPO_ROOT = resolve(import.meta.dirname, "../../..");
+/** The repository root, from source (vitest) or from the compiled copy under dist/ (benches). */
+export const REPO_ROOT = findRepoRoot(import.meta.dirname);
+
+function findRepoRoot(start: string): string {
+  let dir = start;
+  for (let i = 0; i < 8; i++) {
+    if (existsSync(join(dir, "bin/sluice")) && existsSync(join(dir, "package.json"))) return dir;
+    dir = resolve(dir, "..");
+  }
+  throw new Error(`cannot find the repository root above ${start}`);
+}
 export const SLUICE_CACHE = process.env["SLUICE_CACHE"] ?? join(process.env["HOME"] ?? tmpdir(), ".cache/sluice");
 
 export type ServerKind = "sluice" | "nats-server";
@@ -47,6 +57,10 @@ export interface ServerOptions {
   /** Label for logs and errors. */
   name: string;
   start_timeout_ms?: number;
+  /** Also serve monitoring (`-m`), on a port learned from the ports file. */
+  monitor?: boolean;
+  /** Extra environment (e.g. NODE_OPTIONS=--cpu-prof for profiling Sluice). */
+  env?: Record<string, string>;
 }
 
 const LOG_TAIL_BYTES_MAX = 64 * 1024;
@@ -54,6 +68,7 @@ const LOG_TAIL_BYTES_MAX = 64 * 1024;
 export class ServerProcess {
   private child: ChildProcess | undefined;
   private portValue = -1;
+  private monitorPortValue = -1;
   private log = "";
   private readonly portsDir: string;
 
@@ -69,6 +84,11 @@ export class ServerProcess {
     return this.opts.kind;
   }
 
+  /** Monitoring base URL (only with `monitor: true`). */
+  monitorUrl(): string {
+    return `http://127.0.0.1:${this.monitorPortValue}`;
+  }
+
   url(scheme = "nats"): string {
     return `${scheme}://127.0.0.1:${this.portValue}`;
   }
@@ -82,8 +102,9 @@ export class ServerProcess {
     if (this.child) throw new Error(`${this.opts.name}: already running`);
     for (const f of readdirSync(this.portsDir)) rmSync(join(this.portsDir, f), { force: true });
     const { cmd, prefix } = commandFor(this.opts.kind);
-    const args = [...prefix, "-a", "127.0.0.1", "-p", String(this.portValue), "--ports_file_dir", this.portsDir, ...this.opts.args];
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const monitor = this.opts.monitor ? ["-m", String(this.monitorPortValue)] : [];
+    const args = [...prefix, "-a", "127.0.0.1", "-p", String(this.portValue), ...monitor, "--ports_file_dir", this.portsDir, ...this.opts.args];
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...this.opts.env } });
     this.child = child;
     let exited: string | undefined;
     const append = (chunk: Buffer): void => {
@@ -99,14 +120,17 @@ export class ServerProcess {
     });
     const timeoutMs = this.opts.start_timeout_ms ?? 20_000;
     try {
-      this.portValue = await waitFor(
+      const ports = await waitFor(
         `${this.opts.name} ports file`,
         () => {
           if (exited) throw new Error(`${this.opts.name} ${exited}\n${this.log}`);
-          return readClientPort(this.portsDir);
+          const p = readPorts(this.portsDir);
+          return p && (!this.opts.monitor || p.monitor !== undefined) ? p : undefined;
         },
         { timeout_ms: timeoutMs, interval_ms: 25 },
       );
+      this.portValue = ports.client;
+      this.monitorPortValue = ports.monitor ?? -1;
     } catch (err) {
       await this.stop();
       throw new Error(`${this.opts.name} did not start (${cmd} ${args.join(" ")}): ${(err as Error).message}\n${this.log}`);
@@ -138,8 +162,8 @@ export class ServerProcess {
   }
 }
 
-/** Reads the `nats` URL out of the ports file nats-server writes (`<name>_<pid>.ports`). */
-function readClientPort(dir: string): number | undefined {
+/** Reads the ports out of the ports file nats-server writes (`<name>_<pid>.ports`). */
+function readPorts(dir: string): { client: number; monitor: number | undefined } | undefined {
   const file = readdirSync(dir).find((f) => f.endsWith(".ports"));
   if (!file) return undefined;
   let parsed: unknown;
@@ -148,7 +172,12 @@ function readClientPort(dir: string): number | undefined {
   } catch {
     return undefined; // written but not complete yet
   }
-  const urls = (parsed as { nats?: unknown }).nats;
+  const p = parsed as { nats?: unknown; monitoring?: unknown };
+  const client = firstPort(p.nats);
+  return client === undefined ? undefined : { client, monitor: firstPort(p.monitoring) };
+}
+
+function firstPort(urls: unknown): number | undefined {
   if (!Array.isArray(urls) || typeof urls[0] !== "string") return undefined;
   const port = Number(new URL(urls[0]).port);
   return Number.isInteger(port) && port > 0 ? port : undefined;
