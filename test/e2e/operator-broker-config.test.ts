@@ -1,0 +1,84 @@
+/**
+ * The config the operator generates, run by the real broker (`sluice broker -c`): it parses,
+ * includes auth.conf, enforces the bcrypt-hashed generated users, and JetStream stores and
+ * returns messages. Paths and ports are moved into a temp dir (pods get them through mounts).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultAndValidate } from "../../operator/api/validate.js";
+import type { MessageQueue } from "../../operator/api/types.js";
+import { paths, renderAuthConfig, renderBrokerConfig } from "../../operator/builders/brokerConfig.js";
+import { adminUser, systemUser, type BuildInputs } from "../../operator/builders/inputs.js";
+import { generateCredentials } from "../../operator/reconcile/inputs.js";
+import { startBroker, type BrokerProcess } from "../clients/broker-process.js";
+
+function mqFor(spec: object): MessageQueue {
+  const r = defaultAndValidate({ apiVersion: "sluice.dev/v1alpha1", kind: "MessageQueue", metadata: { name: "demo", namespace: "default" }, spec });
+  if (!r.ok) throw new Error(r.errors.join("; "));
+  return r.mq;
+}
+
+describe("generated broker config on the real broker", () => {
+  let dir = "";
+  let broker: BrokerProcess | undefined;
+  let inputs: BuildInputs;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "sluice-opcfg-"));
+    const mq = mqFor({ replicas: 3, storage: { size: "1Gi" }, config: { max_payload: "2MB" } });
+    inputs = { credentials: await generateCredentials(), secretUsers: [] };
+    for (const d of ["sluice", "sluice-auth", "run", "data"]) mkdirSync(join(dir, d));
+    const text = renderBrokerConfig(mq)
+      .replace(paths.pidFile, join(dir, "run", "sluice.pid"))
+      .replace(`${paths.dataDir}/jetstream`, join(dir, "data", "jetstream"))
+      .replace('listen: "0.0.0.0:6222"', 'listen: "127.0.0.1:-1"');
+    writeFileSync(join(dir, "sluice", "sluice.conf"), text);
+    writeFileSync(join(dir, "sluice-auth", "auth.conf"), renderAuthConfig(mq, inputs));
+    // -p/-m flags given by startBroker override the config's 4222/8222 (random free ports).
+    broker = await startBroker(["-c", join(dir, "sluice", "sluice.conf")], { env: { POD_NAME: "demo-0" } });
+  });
+
+  afterAll(async () => {
+    await broker?.stop();
+    if (dir !== "") rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("serves /healthz and names the server after the pod", async () => {
+    const health = await fetch(`${broker!.httpUrl}/healthz`);
+    expect(health.status).toBe(200);
+    const varz = (await (await fetch(`${broker!.httpUrl}/varz`)).json()) as { server_name: string; auth_required: boolean; max_payload: number };
+    expect(varz.server_name).toBe("demo-0");
+    expect(varz.auth_required).toBe(true);
+    expect(varz.max_payload).toBe(2 * 1024 * 1024);
+  });
+
+  it("accepts the generated admin and system users and rejects a wrong password", async () => {
+    for (const [user, pass] of [
+      [adminUser, inputs.credentials.adminPassword],
+      [systemUser, inputs.credentials.systemPassword],
+    ] as const) {
+      const nc = await connect({ servers: broker!.url, user, pass, reconnect: false });
+      await nc.flush();
+      await nc.close();
+    }
+    await expect(connect({ servers: broker!.url, user: adminUser, pass: "wrong", reconnect: false })).rejects.toThrow(/Authorization/i);
+  });
+
+  it("stores a message in an R1 stream and reads it back", async () => {
+    const nc = await connect({ servers: broker!.url, user: adminUser, pass: inputs.credentials.adminPassword, reconnect: false });
+    try {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: "ORDERS", subjects: ["orders.>"], num_replicas: 1 });
+      const ack = await jetstream(nc).publish("orders.new", "hello");
+      expect(ack.seq).toBe(1);
+      const msg = await jsm.streams.getMessage("ORDERS", { seq: 1 });
+      expect(msg?.string()).toBe("hello");
+    } finally {
+      await nc.close();
+    }
+  });
+});
