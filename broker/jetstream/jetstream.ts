@@ -42,6 +42,8 @@ export class JetStream {
   readonly sources: SourceLinks;
   readonly streamEnv: StreamEnv;
   private readonly consumerEnv: ConsumerEnv;
+  /** Observers of publish→ack latency (metrics). */
+  readonly ackLatencyObservers = new Set<(seconds: number) => void>();
   apiTotal = 0;
   apiErrors = 0;
 
@@ -54,6 +56,9 @@ export class JetStream {
       log: deps.log,
       persistSoon: (c) => {
         if (c.isDurable && deps.meta !== undefined) this.dirty.add(c);
+      },
+      ackLatency: (seconds) => {
+        for (const o of this.ackLatencyObservers) o(seconds);
       },
       expire: (c) => {
         deps.log.debug(`consumer ${c.stream.name}/${c.name} inactive: deleting`);

@@ -8,9 +8,11 @@ import { join } from "node:path";
 import type { Clock } from "../../common/clock.js";
 import type { ServerOptions } from "../config/options.js";
 import type { Bus } from "../core/bus.js";
+import type { Registry } from "prom-client";
 import { JsApiRouter } from "./api/router.js";
 import { JetStream } from "./jetstream.js";
 import { jszReport, type JszOptions } from "./monitor.js";
+import { registerJetStreamMetrics } from "./metrics.js";
 import { MetaStore } from "./persist.js";
 import type { JsLog, StoreFactory } from "./types.js";
 
@@ -34,6 +36,7 @@ export class JetStreamService {
   private flushing = false;
   private streamTicking = false;
   private started = false;
+  private latencyObserver: ((seconds: number) => void) | undefined;
 
   constructor(
     private options: ServerOptions,
@@ -69,6 +72,7 @@ export class JetStreamService {
     });
     await js.load();
     this.js = js;
+    if (this.latencyObserver !== undefined) js.ackLatencyObservers.add(this.latencyObserver);
     this.router = new JsApiRouter(js, bus, { maxMemoryBytes: cfg.max_memory_store_bytes, maxStorageBytes: cfg.max_file_store_bytes });
     // The API answers only once recovery finished, so `$JS.API.INFO` means "ready".
     this.router.start();
@@ -112,7 +116,16 @@ export class JetStreamService {
     return this.started;
   }
 
-  monitor(opts: JszOptions = {}): Record<string, unknown> {
-    return jszReport(this.js, this.options, opts, this.deps.clock);
+  /** /jsz body (broker/monitor adds server_id and now). */
+  monitor(opts: JszOptions = { streams: true, consumers: true }): Record<string, unknown> {
+    const { server_id: _id, now: _now, ...body } = jszReport(this.js, this.options, opts, this.deps.clock);
+    return body;
+  }
+
+  /** Attach JetStream gauges and the publish→ack histogram to the monitor's registry. */
+  registerMetrics(registry: Registry): void {
+    const { observeAckLatency } = registerJetStreamMetrics(registry, () => this.js);
+    this.latencyObserver = observeAckLatency;
+    this.js?.ackLatencyObservers.add(observeAckLatency);
   }
 }

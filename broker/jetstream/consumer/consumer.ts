@@ -27,6 +27,8 @@ export interface ConsumerEnv {
   persistSoon(c: JsConsumer): void;
   /** The consumer went inactive past its threshold: the service deletes it. */
   expire(c: JsConsumer): void;
+  /** A message was acked: seconds since it was stored (metrics). */
+  ackLatency(seconds: number): void;
 }
 
 /** Deliveries per pump turn before yielding the event loop. */
@@ -472,6 +474,7 @@ export class JsConsumer implements AttachedConsumer {
           retired.push(ref.streamSeq);
         }
         if (retired.length > 0) {
+          if (ref.tsNs > 0n) this.env.ackLatency(Number(this.env.clock.nowNs() - ref.tsNs) / 1e9);
           updateAckFloor(s);
           void this.stream.retire(retired);
           this.env.persistSoon(this);

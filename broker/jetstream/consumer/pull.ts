@@ -101,6 +101,8 @@ export interface AckRef {
   deliveries: number;
   streamSeq: number;
   consumerSeq: number;
+  /** Stored time of the message (ns since epoch), 0 if unparsable. */
+  tsNs: bigint;
 }
 
 /** Parse an ack subject (9-token v1 or ≥11-token v2 form). */
@@ -111,7 +113,8 @@ export function parseAckSubject(subject: string): AckRef | undefined {
   if (base < 0) return undefined;
   const nums = [t[base + 2], t[base + 3], t[base + 4]].map((x) => Number(x));
   if (nums.some((n) => !Number.isInteger(n) || n < 0)) return undefined;
-  return { stream: t[base]!, consumer: t[base + 1]!, deliveries: nums[0]!, streamSeq: nums[1]!, consumerSeq: nums[2]! };
+  const ts = t[base + 5] ?? "";
+  return { stream: t[base]!, consumer: t[base + 1]!, deliveries: nums[0]!, streamSeq: nums[1]!, consumerSeq: nums[2]!, tsNs: /^\d+$/.test(ts) ? BigInt(ts) : 0n };
 }
 
 export type AckKind =
