@@ -1,0 +1,148 @@
+/**
+ * Differential check against the real nats-server: for each config, `nats-server -c f -t` and
+ * `sluice broker -c f -t` must agree on accept/reject, except for the deliberate differences
+ * listed in README.md, which are asserted to still be differences (so a behaviour change on
+ * either side is noticed). Runs when a nats-server binary is found: $NATS_SERVER_BIN, or
+ * $SLUICE_CACHE/bin/nats-server (default ~/.cache/sluice/bin/nats-server, built for the benches).
+ */
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadServerOptions } from "./index.js";
+
+const natsServer =
+  process.env["NATS_SERVER_BIN"] ?? join(process.env["SLUICE_CACHE"] ?? join(homedir(), ".cache", "sluice"), "bin", "nats-server");
+const available = existsSync(natsServer);
+
+/** `same`: both accept or both reject. Otherwise which side accepts, and why (README.md). */
+type Relation = "same" | "only sluice rejects" | "only sluice accepts";
+
+const corpus: Array<[string, Relation]> = [
+  ["port: 4222", "same"],
+  ['port = 4222; server_name = "n1"', "same"],
+  ["port 4222", "same"],
+  ["{ port: 4222 }", "same"],
+  ["PORT: 4333\nport: $PORT", "same"],
+  ["port: $NOT_DEFINED_ANYWHERE", "same"],
+  ["max_paylod: 1MB", "same"],
+  ["max_payload: abc", "same"],
+  ["max_payload: 2MB", "same"],
+  ["max_payload: 8MB", "same"],
+  ['ping_interval: "2m"', "same"],
+  ["ping_interval: 2m", "same"], // a warning in both; -t is pedantic
+  ["ping_interval: 120", "same"],
+  ["ping_interval: 120s", "same"],
+  ['ping_interval: "0s"', "same"],
+  ["write_deadline: 10", "same"],
+  ['write_deadline: "10s"', "same"],
+  ['lame_duck_duration: "10s"', "same"],
+  ['lame_duck_duration: "2m"', "same"],
+  ["lame_duck_grace_period: 5", "same"],
+  ['server_name: "a b"', "same"],
+  ["listen: 127.0.0.1:4222", "same"],
+  ['listen: "[::1]:4222"', "same"],
+  ["listen: 4222", "same"],
+  ['http: "localhost:8222"', "same"],
+  ["monitor_port: 8222", "same"],
+  ["monitor: 8222", "same"],
+  ["https: 8443", "only sluice rejects"], // https needs a tls block: checked at -t, nats-server at startup
+  ["jetstream: enabled", "same"],
+  ["jetstream: true", "same"],
+  ["jetstream: sometimes", "same"],
+  ["jetstream { store_dir: /tmp/x, max_mem: 1G, max_file: 10G }", "same"],
+  ['jetstream { store_dir: /tmp/x, max_mem: "1G" }', "same"],
+  ["jetstream { max_mem: -1 }", "same"],
+  ["jetstream { sync_interval: always }", "same"],
+  ['jetstream { sync_interval: "2m" }', "same"],
+  ["jetstream { sync: always }", "same"],
+  ["jetstream { sync_interval: 10 }", "same"],
+  ["jetstream { sotre_dir: /x }", "same"],
+  ["jetstream { max_memory: 1G }", "same"],
+  ["jetstream { domain: hub }", "same"],
+  ["jetstream { enabled: false }", "same"],
+  ["jetstream { store: /tmp/s }", "same"],
+  ["store_dir: /tmp/s", "same"],
+  ["jetstream { sync: never }", "only sluice accepts"], // Sluice extension
+  ["authorization { user: a, password: b }", "same"],
+  ["authorization { user: a }", "same"],
+  ["authorization { token: t }", "same"],
+  ["authorization { user: a, password: b, token: t }", "same"],
+  ["authorization { users: [{user: a, password: b}] }", "same"],
+  ["authorization { users: [{user: x}] }", "same"],
+  ["authorization { user: a, password: b, users: [{user: c, password: d}] }", "same"],
+  [
+    'authorization { users: [{user: a, password: b, permissions: {publish: "a.>", subscribe: {allow: ["b"], deny: "c"}, allow_responses: true}}] }',
+    "same",
+  ],
+  ['authorization { users: [{user: a, password: b, permissions: {allow_responses: {max: 2, expires: "1m"}}}] }', "same"],
+  ["authorization { users: [{user: a, password: b, permission: {pub: x}}] }", "same"],
+  ['authorization { users: [{user: a, password: b, permissions: {publish: "a..b"}}] }', "same"],
+  ["authorization { users: [{user: a, password: b}] }\nno_auth_user: a", "same"],
+  ["authorization { users: [{user: a, password: b}, {user: a, password: c}] }", "same"],
+  ["authorization { timeout: 0.5, user: a, password: b }", "same"],
+  ["accounts { A: { users: [{user: a, password: a}] }, SYS: {users: [{user: s, password: s}]} }\nsystem_account: SYS", "same"],
+  ["accounts { A: { imports: [{stream: {account: Z, subject: x}}] } }", "same"],
+  ["accounts { A: {}, B: { imports: [{stream: {account: A, subject: x}, prefix: p}] } }", "same"],
+  ['accounts { A: {exports: [{stream: "a.>"}]}, B: { imports: [{stream: {account: A, subject: "a.b"}, prefix: p}] } }', "same"],
+  ['accounts { A: {exports: [{service: "s.*", accounts: [B]}]}, B: { imports: [{service: {account: A, subject: "s.x"}, to: y}] } }', "same"],
+  ["accounts { A: { exports: [{stream: a.>, response_type: stream}] } }", "same"],
+  ["accounts { A: { jetstream: { max_mem: 1G } } }", "same"],
+  ['cluster { name: C1, listen: "0.0.0.0:6222", routes: ["nats-route://n2:6222"] }', "same"],
+  ['cluster { listen: "0.0.0.0:6222", authorization { user: r, password: p, timeout: 2 } }', "same"],
+  ['cluster { port: 6222, cluster_advertise: "a:1" }', "same"],
+  ["debug: maybe", "same"],
+  ["debug: yes", "same"],
+  ["max_connections: lots", "same"],
+  ["max_connections: -1", "same"],
+  ["max_subs: 10", "same"],
+  ["ping_max: 0", "same"],
+  ["port: -1", "same"],
+  ["port: [1", "same"],
+  ["tls { cert_file: /nonexistent.pem, key_file: /nonexistent.key }", "same"],
+  ["tls { cert_file: server-cert.pem, key_file: server-key.pem }", "same"],
+  ["tls { cert_file: server-cert.pem, key_file: server-cert.pem }", "same"],
+  ["tls { cert_file: server-cert.pem, key_file: server-key.pem, handshake_first: auto }", "same"],
+  ["tls { cert_file: server-cert.pem, key_file: server-key.pem, verify: true, timeout: 0.5 }", "same"],
+  ["include 'missing.conf'", "same"],
+  ["include 'inc-ok.conf'", "same"],
+  ["foo: 1 2", "same"],
+  ["a { b: 1", "same"],
+  ["logtime: false\ntrace: true\npid_file: /tmp/x.pid\nclient_advertise: \"a:1\"\nmax_control_line: 8KB", "same"],
+  ["X = [\n 1\n 2,\n 3 ]\nport: 1", "same"], // X is an unused variable: unknown field in both
+  ['max_payload: "2MB"', "only sluice accepts"], // quoted sizes everywhere
+  ["server_name: 123", "only sluice accepts"], // numbers where names are expected
+  ["max_payload: 65MB", "only sluice rejects"], // Sluice's 64 MiB cap
+  ['lame_duck_duration: "30s"\nlame_duck_grace_period: "40s"', "only sluice rejects"], // startup check made at -t
+  ["http_port: 8222\nhttps_port: 8443", "only sluice rejects"], // startup check made at -t
+  ["authorization { users: [{user: a, password: b}] }\nno_auth_user: ghost", "only sluice rejects"], // startup check
+  ["system_account: NOPE", "only sluice rejects"], // startup check
+  ["max_pending: 1MB\nmax_payload: 2MB", "only sluice rejects"], // startup check
+  ["port: 70000", "only sluice rejects"], // range checked at -t
+  ["cluster { name: C1 }", "only sluice rejects"], // a cluster block must listen
+  ["websocket { port: 8080 }", "only sluice rejects"], // not implemented: said so instead of ignored
+];
+
+describe.skipIf(!available)(`accept/reject agrees with ${natsServer} -t`, () => {
+  const dir = mkdtempSync(join(tmpdir(), "sluice-differential-"));
+  for (const pem of ["server-cert.pem", "server-key.pem"]) copyFileSync(new URL(`./testdata/${pem}`, import.meta.url), join(dir, pem));
+  writeFileSync(join(dir, "inc-ok.conf"), "port: 4222\n");
+
+  it.each(corpus.map(([conf, relation], i) => [i, conf, relation] as const))("#%i %j: %s", (i, conf, relation) => {
+    const file = join(dir, `c${i}.conf`);
+    writeFileSync(file, conf + "\n");
+    const theirs = spawnSync(natsServer, ["-c", file, "-t"], { env: {}, encoding: "utf8", timeout: 20_000 });
+    expect(theirs.error).toBeUndefined();
+    const natsAccepts = theirs.status === 0;
+    const ours = loadServerOptions(["-c", file, "-t"], {});
+    const sluiceAccepts = ours.kind === "exit" && ours.code === 0;
+    const detail = `nats-server: ${(theirs.stdout + theirs.stderr).trim()}\nsluice: ${ours.kind === "exit" ? ours.output.trim() : "ok"}`;
+    if (relation === "same") expect(sluiceAccepts, detail).toBe(natsAccepts);
+    else expect([natsAccepts, sluiceAccepts], detail).toEqual(relation === "only sluice accepts" ? [false, true] : [true, false]);
+  });
+});
+
+describe.runIf(!available)("nats-server differential", () => {
+  it.skip(`skipped: no nats-server binary at ${natsServer} (set NATS_SERVER_BIN)`, () => undefined);
+});
