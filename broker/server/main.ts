@@ -78,6 +78,8 @@ export async function main(argv: string[]): Promise<number> {
   let monitor: MonitorServer | undefined;
   let portsFile: string | undefined;
   const source = new ServerMonitorSource(server, () => monitor?.port ?? 0);
+  // Like nats-server, monitoring listens on the client host unless a host was configured for it.
+  const httpHost = opts.http_host === "0.0.0.0" ? opts.host : opts.http_host;
   try {
     if (opts.pid_file !== undefined) writePidFile(opts.pid_file);
     await server.startService(new SystemService(source, logger));
@@ -91,8 +93,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (opts.http_port !== 0) {
       monitor = new MonitorServer(source, (m) => logger.error(m));
-      const port = await monitor.listen(opts.http_host, opts.http_port);
-      logger.info(`Starting http monitor on ${hostPort(opts.http_host, port)}`);
+      const port = await monitor.listen(httpHost, opts.http_port);
+      logger.info(`Starting http monitor on ${hostPort(httpHost, port)}`);
     }
     await server.listen();
     if (opts.ports_file_dir !== undefined) {
@@ -100,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
       const scheme = opts.tls !== undefined ? "tls" : "nats";
       writePortsFile(portsFile, {
         nats: listenerHosts(opts.host, true).map((h) => `${scheme}://${hostPort(h, server.port)}`),
-        monitoring: monitor === undefined ? [] : listenerHosts(opts.http_host, true).map((h) => `http://${hostPort(h, monitor!.port)}`),
+        monitoring: monitor === undefined ? [] : listenerHosts(httpHost, true).map((h) => `http://${hostPort(h, monitor!.port)}`),
       });
     }
   } catch (err) {

@@ -344,9 +344,9 @@ export class Server implements ClientContext {
     if (all.length > 0) {
       const stepMs = duration / all.length;
       this.log.info(`Closing ${all.length} existing clients over ${duration} ms`);
-      for (const c of all) {
+      for (const [i, c] of all.entries()) {
+        if (i > 0 && stepMs >= 1) await sleep(stepMs);
         c.close("Server Shutdown");
-        if (stepMs >= 1) await sleep(stepMs);
       }
     }
   }
