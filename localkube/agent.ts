@@ -31,6 +31,7 @@ import { startLogServer } from "./kubelet/logserver.js";
 import { NodeAgent } from "./kubelet/node.js";
 import { PodWorker, podKey } from "./kubelet/pod.js";
 import { createSandbox, deleteSandbox, listSandboxes, setPodLinkDown, POD_IP_FIRST, POD_IP_LAST } from "./net/network.js";
+import { ServiceProxy } from "./net/serviceproxy.js";
 import { repoRoot } from "./paths.js";
 import { loadPki } from "./pki.js";
 import { ensureStorageClass, Provisioner } from "./provisioner.js";
@@ -94,9 +95,19 @@ export async function runAgent(stateDir: string): Promise<number> {
     if (t !== "DELETED") void provisioner.onVolume(o);
   });
   let zone: Zone | undefined;
-  const services = watch<V1Service>("/api/v1/services", () => core.listServiceForAllNamespaces(), () => (zone = undefined));
-  const slices = watch<V1EndpointSlice>("/apis/discovery.k8s.io/v1/endpointslices", () => discovery.listEndpointSliceForAllNamespaces(), () => (zone = undefined));
-  const currentZone = (): Zone => (zone ??= buildZone([...services.cache.values()], [...slices.cache.values()], () => undefined));
+  const proxy = new ServiceProxy(rec.slot.bridge, rec.slot.serviceCidr.replace(/0\/24$/, ""), log);
+  let proxyTimer: NodeJS.Timeout | undefined;
+  const servicesChanged = (): void => {
+    zone = undefined;
+    proxyTimer ??= setTimeout(() => {
+      proxyTimer = undefined;
+      proxy.update([...services.cache.values()], [...slices.cache.values()]);
+      zone = undefined;
+    }, 50);
+  };
+  const services = watch<V1Service>("/api/v1/services", () => core.listServiceForAllNamespaces(), servicesChanged);
+  const slices = watch<V1EndpointSlice>("/apis/discovery.k8s.io/v1/endpointslices", () => discovery.listEndpointSliceForAllNamespaces(), servicesChanged);
+  const currentZone = (): Zone => (zone ??= buildZone([...services.cache.values()], [...slices.cache.values()], (svc) => proxy.served(svc)));
 
   // Pod IPs: host parts POD_IP_FIRST..POD_IP_LAST of the slot's /24.
   const usedIps = new Set<number>();
@@ -297,6 +308,7 @@ export async function runAgent(stateDir: string): Promise<number> {
       for (const n of nodes.values()) n.stop();
       for (const lw of watches) lw.stop();
       dns.stop();
+      proxy.stop();
       control.close();
       for (const s of logServers) s.close();
       void Promise.all([...workers.values()].map((w) => w.terminate(2, false))).finally(() => {

@@ -47,7 +47,6 @@ export function componentSpecs(o: ControlPlaneOptions): ComponentSpec[] {
         `--listen-peer-urls=${peerUrl}`,
         `--initial-advertise-peer-urls=${peerUrl}`,
         `--initial-cluster=lk=${peerUrl}`,
-        "--listen-metrics-urls=",
         "--unsafe-no-fsync=true",
         "--log-level=warn",
       ],

@@ -75,9 +75,10 @@ describe.skipIf(skip !== undefined)("localkube", () => {
   });
 
   it("registers 3 Ready nodes that kubectl lists", async () => {
-    const r = await cluster().kubectl(["get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=='Ready')].status}{'\\n'}{end}"]);
+    const r = await cluster().kubectl(["get", "nodes", "-o", "json"]);
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split("\n").sort();
+    const list = JSON.parse(r.stdout) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] };
+    const lines = list.items.map((n) => `${n.metadata.name}=${n.status.conditions.find((c) => c.type === "Ready")?.status}`).sort();
     expect(lines).toEqual(cluster().record.nodes.map((n) => `${n}=True`).sort());
   });
 
@@ -125,6 +126,22 @@ describe.skipIf(skip !== undefined)("localkube", () => {
     expect(resolved.sort()).toEqual(ips.sort());
     const missing = await fetch(`${await podUrl("web-0", "/resolve")}?name=nope.${ns}.svc.cluster.local`);
     expect(missing.status).toBe(502);
+  });
+
+  it("serves a ClusterIP Service (port 80 -> targetPort 8080) to pods by name and to the host by ClusterIP", async () => {
+    const svc = await cluster().core.createNamespacedService({
+      namespace: ns,
+      body: { metadata: { name: "front" }, spec: { selector: { app: "web" }, ports: [{ name: "web", port: 80, targetPort: "http" }] } },
+    });
+    const cip = svc.spec?.clusterIP ?? "";
+    expect(cip.startsWith(cluster().record.slot.serviceCidr.replace(/0\/24$/, ""))).toBe(true);
+    const fromPod = await waitFor("front reachable from a pod", async () => {
+      const r = await fetch(`${await podUrl("web-0", "/fetch")}?url=${encodeURIComponent("http://front/")}`);
+      return r.status === 200 ? ((await r.json()) as { hostname: string }) : undefined;
+    }, { timeout_ms: 30_000, interval_ms: 200 });
+    expect(["web-0", "web-1", "web-2"]).toContain(fromPod.hostname);
+    const fromHost = (await (await fetch(`http://${cip}:80/`)).json()) as { hostname: string };
+    expect(["web-0", "web-1", "web-2"]).toContain(fromHost.hostname);
   });
 
   it("keeps volume data across a pod delete (pod recreated by the StatefulSet controller)", async () => {
