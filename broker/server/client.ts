@@ -5,7 +5,7 @@
  * nats-server; see nats-compat.md §1.
  */
 import type { Socket } from "node:net";
-import type { Authenticator } from "../auth/authenticate.js";
+import type { AuthDecision, Authenticator, Credentials } from "../auth/authenticate.js";
 import type { PermissionChecker } from "../auth/permissions.js";
 import { ResponseGrants } from "../auth/responses.js";
 import { Subscription, type Router, type Subscriber } from "../core/router.js";
@@ -74,6 +74,8 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
   outBytes = 0;
   rttMs = 0;
   private perms: PermissionChecker | undefined = undefined;
+  /** Kept to re-check after a config reload (nats-server closes clients whose auth is gone). */
+  private creds: Credentials = {};
   private grants: ResponseGrants | undefined = undefined;
   private readonly parser: ClientParser;
   private readonly out = new Outbound();
@@ -208,19 +210,10 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
     }
     this.paused = true;
     this.socket.pause();
-    auth.authenticate({ user: str("user"), pass: str("pass"), auth_token: str("auth_token") }).then(
+    this.creds = { user: str("user"), pass: str("pass"), auth_token: str("auth_token") };
+    auth.authenticate(this.creds).then(
       (d) => {
-        if (this.closedFlag) return;
-        if (!d.ok) {
-          this.ctx.log.error(`${this.label()} - authentication error: ${d.reason}`);
-          this.fail(errText.authViolation, "Authentication Failure");
-          return;
-        }
-        this.user = d.user;
-        this.perms = d.permissions;
-        const r = d.permissions?.responses;
-        if (r !== undefined) this.grants = new ResponseGrants(r.max, r.expires_ms);
-        this.authorized = true;
+        if (this.closedFlag || !this.applyAuth(d)) return;
         this.connected();
         this.resume();
       },
@@ -230,6 +223,32 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
       },
     );
     return true;
+  }
+
+  /** Adopt an authentication decision; a failure closes with Authorization Violation. */
+  private applyAuth(d: AuthDecision): boolean {
+    if (!d.ok) {
+      this.ctx.log.error(`${this.label()} - authentication error: ${d.reason}`);
+      this.fail(errText.authViolation, "Authentication Failure");
+      return false;
+    }
+    this.user = d.user;
+    this.perms = d.permissions;
+    const r = d.permissions?.responses;
+    this.grants = r === undefined ? undefined : new ResponseGrants(r.max, r.expires_ms);
+    this.authorized = true;
+    return true;
+  }
+
+  /** After a reload: check the credentials this client connected with against the new config. */
+  reauthenticate(auth: Authenticator): void {
+    if (!this.connectReceived || this.closedFlag) return;
+    auth.authenticate(auth.required ? this.creds : {}).then(
+      (d) => {
+        if (!this.closedFlag) this.applyAuth(d);
+      },
+      (err: unknown) => this.ctx.log.error(`${this.label()} - re-authentication error: ${String(err)}`),
+    );
   }
 
   private connected(): void {

@@ -360,6 +360,7 @@ export class Server implements ClientContext {
     this.opts = { ...next, ...keep };
     this.limits = limitsOf(this.opts);
     this.authenticator = new Authenticator(authSettingsOf(this.opts));
+    for (const c of this.clients.values()) c.reauthenticate(this.authenticator);
     if (next.tls !== undefined) this.secureContext = this.loadTls(next);
     changed.push("limits", "authorization", "logging");
     return changed;

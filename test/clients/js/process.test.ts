@@ -47,11 +47,15 @@ describe("broker process", () => {
     writeFileSync(conf, "authorization { user: first, password: one }\n");
     const broker = await startBroker(["-c", conf]);
     try {
-      const a = await connect({ servers: broker.url, user: "first", pass: "one" });
-      await a.close();
+      const a = await RawClient.open(broker.port);
+      a.send('CONNECT {"verbose":false,"user":"first","pass":"one"}\r\nPING\r\n');
+      await a.waitFor("PONG");
       writeFileSync(conf, "authorization { user: second, password: two }\n");
       broker.signal("SIGHUP");
       await waitFor("reload logged", () => broker.logs().includes("Reloaded server configuration"));
+      // Like nats-server, a connected client whose credentials are gone is closed.
+      await a.waitClosed();
+      expect(a.text).toContain("-ERR 'Authorization Violation'");
       const b = await connect({ servers: broker.url, user: "second", pass: "two" });
       await b.close();
       await expect(connect({ servers: broker.url, user: "first", pass: "one", reconnect: false })).rejects.toThrow(/authorization violation/i);
