@@ -41,13 +41,13 @@ spec:
           image: localkube/http-echo:1
           env:
             - { name: PORT, value: "8080" }
-            - { name: DATA_DIR, value: /var/lib/web }
+            - { name: DATA_DIR, value: /var/lib/localkube-e2e/web }
             - name: POD_NAME
               valueFrom: { fieldRef: { fieldPath: metadata.name } }
           ports: [{ name: http, containerPort: 8080 }]
           readinessProbe: { httpGet: { path: /readyz, port: http }, periodSeconds: 1, failureThreshold: 1 }
           livenessProbe: { httpGet: { path: /healthz, port: 8080 }, periodSeconds: 1, failureThreshold: 2 }
-          volumeMounts: [{ name: data, mountPath: /var/lib/web }]
+          volumeMounts: [{ name: data, mountPath: /var/lib/localkube-e2e/web }]
   volumeClaimTemplates:
     - metadata: { name: data }
       spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 10Mi } } }
