@@ -150,7 +150,7 @@ describe("wire protocol (limits)", () => {
     const conf = join(mkdtempSync(join(tmpdir(), "sluice-limits-")), "limits.conf");
     writeFileSync(
       conf,
-      ["max_payload: 512", "max_control_line: 256", "max_pending: 65536", 'write_deadline: "2s"', "max_connections: 20"].join("\n"),
+      ["max_payload: 512", "max_control_line: 256", "max_pending: 65536", 'write_deadline: "2s"', "max_connections: 20", "max_subscriptions: 2"].join("\n"),
     );
     broker = await startBroker(["-c", conf]);
   });
@@ -192,6 +192,18 @@ describe("wire protocol (limits)", () => {
     const closed = (await (await fetch(`${broker.httpUrl}/connz?state=closed`)).json()) as { connections: Array<{ reason: string }> };
     expect(closed.connections.some((c) => c.reason.startsWith("Slow Consumer"))).toBe(true);
     pub.destroy();
+  });
+
+  it("refuses subscriptions over max_subscriptions without closing", async () => {
+    const c = await RawClient.open(broker.port);
+    c.send('CONNECT {"verbose":false}\r\nSUB a 1\r\nSUB b 2\r\nSUB c 3\r\n');
+    await c.roundTrip();
+    expect(c.text).toContain("-ERR 'maximum subscriptions exceeded'\r\n");
+    c.send("PUB b 1\r\nx\r\nPUB c 1\r\ny\r\n");
+    await c.roundTrip();
+    expect(c.text).toContain("MSG b 2 1\r\nx\r\n");
+    expect(c.text).not.toContain("MSG c");
+    c.destroy();
   });
 
   it("refuses connections over max_connections with nats-server's error", async () => {
