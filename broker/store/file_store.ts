@@ -14,6 +14,7 @@ import { createSegment, recoverStream, writeSegmentIndex } from "./file_recovery
 import { compactSegment, dropSegments } from "./file_compaction.js";
 import { errorCode } from "./fs.js";
 import type { FileSystem } from "./fs.js";
+import { subjectBytes } from "./msg_index.js";
 import type { IndexEntry, MsgIndex } from "./msg_index.js";
 import { damageEntriesMax, readMeta, writeMeta } from "./meta_file.js";
 import type { StreamMeta } from "./meta_file.js";
@@ -83,6 +84,8 @@ export interface FileStoreStats {
   bytes_written: number;
   compactions: number;
   segments_dropped: number;
+  /** Time spent in fsync (for the bench: the store's own fsync latency vs the disk probe). */
+  sync_ms_total: number;
 }
 
 export class FileStore implements Store {
@@ -103,7 +106,7 @@ export class FileStore implements Store {
   private readonly cache: ByteLru<StoredMessage>;
   private readonly clock: Clock;
   private readonly cfg: Required<Omit<FileStoreConfig, "cipher" | "clock">>;
-  readonly stats: FileStoreStats = { batches: 0, syncs: 0, appends: 0, bytes_written: 0, compactions: 0, segments_dropped: 0 };
+  readonly stats: FileStoreStats = { batches: 0, syncs: 0, appends: 0, bytes_written: 0, compactions: 0, segments_dropped: 0, sync_ms_total: 0 };
 
   private constructor(
     private readonly options: StoreOptions,
@@ -294,7 +297,7 @@ export class FileStore implements Store {
       const off = base + bytes;
       frames.push(f);
       bytes += f.length;
-      seg.records?.push({ ...rec, offset: off, frame_bytes: f.length });
+      seg.records?.push({ kind: rec.kind, seq: rec.seq, ts_ns: rec.ts_ns, offset: off, frame_bytes: f.length, subject: rec.subject, size_bytes: rec.size_bytes });
       return off;
     };
     const control = (kind: RecordKind, seq: number): void => {
@@ -318,7 +321,7 @@ export class FileStore implements Store {
             const hb = input.headers?.length ?? 0;
             const { seq, size_bytes } = this.index.admit(input.subject, hb, input.payload.length, input.seq);
             const ts_ns = input.ts_ns ?? this.clock.nowNs();
-            const frame = encodeMsgFrame(seq, ts_ns, input, this.cipher);
+            const frame = encodeMsgFrame(seq, ts_ns, input, this.cipher, subjectBytes(input.subject));
             const off = emit(frame, { kind: RecordKind.msg, seq, ts_ns, subject: input.subject, size_bytes });
             const loc: Loc = { seg, off, len: frame.length, batch: signal };
             pendingLocs.push(loc);
@@ -431,9 +434,11 @@ export class FileStore implements Store {
   }
 
   private async syncSegment(seg: Segment): Promise<void> {
+    const t = this.clock.monotonicMs();
     await seg.handle.sync();
     seg.dirty = false;
     this.stats.syncs++;
+    this.stats.sync_ms_total += this.clock.monotonicMs() - t;
   }
 
   /** delete({erase}): overwrite the frame with a same-length erased record, after its tombstone is durable. */

@@ -26,12 +26,26 @@ export const subjectBytesMax = 4096;
 export const msgBytesMax = 64 * 1024 * 1024;
 
 const encoder = new TextEncoder();
+/** Validated subjects and their UTF-8 bytes: most streams see few distinct subjects. */
+const subjectCache = new Map<string, Uint8Array>();
+const subjectCacheEntriesMax = 4096;
+
+/** UTF-8 bytes of a subject that passed validateSubject (cached). */
+export function subjectBytes(subject: string): Uint8Array {
+  const hit = subjectCache.get(subject);
+  if (hit !== undefined) return hit;
+  const b = encoder.encode(subject);
+  if (subjectCache.size >= subjectCacheEntriesMax) subjectCache.clear();
+  subjectCache.set(subject, b);
+  return b;
+}
 
 export function msgSizeBytes(subject: string, headersBytes: number, payloadBytes: number): number {
-  return encoder.encode(subject).length + headersBytes + payloadBytes + msgOverheadBytes;
+  return subjectBytes(subject).length + headersBytes + payloadBytes + msgOverheadBytes;
 }
 
 export function validateSubject(subject: string): void {
+  if (subjectCache.has(subject)) return;
   if (subject.length === 0) throw new RangeError("store: message subject is empty");
   if (encoder.encode(subject).length > subjectBytesMax) {
     throw new StoreError("msg_too_large", `subject exceeds ${subjectBytesMax} bytes`);
@@ -39,6 +53,7 @@ export function validateSubject(subject: string): void {
   if (/[\s]/.test(subject) || subject.split(".").some((t) => t === "" || t === "*" || t === ">")) {
     throw new RangeError(`store: invalid message subject ${JSON.stringify(subject)}`);
   }
+  subjectBytes(subject);
 }
 
 export class MsgIndex<R> {

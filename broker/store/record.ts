@@ -95,17 +95,18 @@ export function decodeSegmentHeader(b: Uint8Array): { id: number; generation: nu
   return { id: Number(v.getBigUint64(8, true)), generation: v.getUint32(16, true) };
 }
 
-function encodePlainBody(m: MsgBody): Uint8Array {
-  const subject = enc.encode(m.subject);
+function plainBodyBytes(subject: Uint8Array, m: MsgBody): number {
+  return 6 + subject.length + (m.headers?.length ?? 0) + m.payload.length;
+}
+
+/** Write the plain body layout into `b` at `at`. */
+function writePlainBody(b: Uint8Array, v: DataView, at: number, subject: Uint8Array, m: MsgBody): void {
   const hl = m.headers?.length ?? 0;
-  const b = new Uint8Array(6 + subject.length + hl + m.payload.length);
-  const v = view(b);
-  v.setUint16(0, subject.length, true);
-  v.setUint32(2, m.headers === undefined ? noHeaders : hl, true);
-  b.set(subject, 6);
-  if (m.headers !== undefined) b.set(m.headers, 6 + subject.length);
-  b.set(m.payload, 6 + subject.length + hl);
-  return b;
+  v.setUint16(at, subject.length, true);
+  v.setUint32(at + 2, m.headers === undefined ? noHeaders : hl, true);
+  b.set(subject, at + 6);
+  if (m.headers !== undefined) b.set(m.headers, at + 6 + subject.length);
+  b.set(m.payload, at + 6 + subject.length + hl);
 }
 
 function decodePlainBody(b: Uint8Array): MsgBody {
@@ -121,8 +122,7 @@ function decodePlainBody(b: Uint8Array): MsgBody {
   return { subject, headers, payload: b.slice(6 + sl + hl) };
 }
 
-function writeHeader(f: Uint8Array, h: Omit<FrameHeader, "frame_bytes">): void {
-  const v = view(f);
+function writeHeader(f: Uint8Array, v: DataView, h: Omit<FrameHeader, "frame_bytes">): void {
   v.setUint32(0, f.length, true);
   v.setUint8(4, h.kind);
   v.setUint8(5, h.flags);
@@ -132,33 +132,45 @@ function writeHeader(f: Uint8Array, h: Omit<FrameHeader, "frame_bytes">): void {
   v.setUint32(24, crc32c(f.subarray(0, 24)), true);
 }
 
-function finish(f: Uint8Array): Uint8Array {
-  view(f).setUint32(f.length - 4, crc32c(f.subarray(0, f.length - 4)), true);
+function finish(f: Uint8Array, v: DataView): Uint8Array {
+  v.setUint32(f.length - 4, crc32c(f.subarray(0, f.length - 4)), true);
   return f;
 }
 
-/** Frame a message; encrypted when a cipher is given. */
-export function encodeMsgFrame(seq: number, ts_ns: bigint, m: MsgBody, cipher?: BodyCipher): Uint8Array {
-  const plain = encodePlainBody(m);
-  const bodyBytes = cipher === undefined ? plain.length : plain.length + sealOverheadBytes;
-  const f = new Uint8Array(frameOverheadBytes + bodyBytes);
-  writeHeader(f, { kind: RecordKind.msg, flags: cipher ? flagEncrypted : 0, key_id: cipher?.currentKeyId ?? 0, seq, ts_ns });
-  f.set(cipher === undefined ? plain : cipher.seal(f.subarray(0, 24), plain), frameHeaderBytes);
-  return finish(f);
+/** Frame a message; encrypted when a cipher is given. `subject` is m.subject as UTF-8. */
+export function encodeMsgFrame(seq: number, ts_ns: bigint, m: MsgBody, cipher?: BodyCipher, subject: Uint8Array = enc.encode(m.subject)): Uint8Array {
+  const plainBytes = plainBodyBytes(subject, m);
+  if (cipher === undefined) {
+    // One allocation: the body is laid out in place.
+    const f = new Uint8Array(frameOverheadBytes + plainBytes);
+    const v = view(f);
+    writeHeader(f, v, { kind: RecordKind.msg, flags: 0, key_id: 0, seq, ts_ns });
+    writePlainBody(f, v, frameHeaderBytes, subject, m);
+    return finish(f, v);
+  }
+  const plain = new Uint8Array(plainBytes);
+  writePlainBody(plain, view(plain), 0, subject, m);
+  const f = new Uint8Array(frameOverheadBytes + plainBytes + sealOverheadBytes);
+  const v = view(f);
+  writeHeader(f, v, { kind: RecordKind.msg, flags: flagEncrypted, key_id: cipher.currentKeyId, seq, ts_ns });
+  f.set(cipher.seal(f.subarray(0, 24), plain), frameHeaderBytes);
+  return finish(f, v);
 }
 
 /** Frame a body-less control record (tombstone, floor, lastSeq). */
 export function encodeControlFrame(kind: RecordKind, seq: number): Uint8Array {
   const f = new Uint8Array(frameOverheadBytes);
-  writeHeader(f, { kind, flags: 0, key_id: 0, seq, ts_ns: 0n });
-  return finish(f);
+  const v = view(f);
+  writeHeader(f, v, { kind, flags: 0, key_id: 0, seq, ts_ns: 0n });
+  return finish(f, v);
 }
 
 /** An erased record of exactly `frame_bytes` (overwrites a message in place; body zeroed). */
 export function encodeErasedFrame(seq: number, frame_bytes: number): Uint8Array {
   const f = new Uint8Array(frame_bytes);
-  writeHeader(f, { kind: RecordKind.erased, flags: 0, key_id: 0, seq, ts_ns: 0n });
-  return finish(f);
+  const v = view(f);
+  writeHeader(f, v, { kind: RecordKind.erased, flags: 0, key_id: 0, seq, ts_ns: 0n });
+  return finish(f, v);
 }
 
 export type HeaderCheck =

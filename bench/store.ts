@@ -1,0 +1,213 @@
+/**
+ * `npm run bench -- store` (or `node dist/bench/store.js`): the durable store against the disk
+ * it runs on, in one run.
+ *  1. Disk probe (own): fdatasync latency of 4 KiB appends (fsyncs/s), and sequential write
+ *     bandwidth (1 MiB writes, one fdatasync at the end).
+ *  2. FileStore durable appends (sync "always") for 128 B and 4 KiB payloads with 1, 16 and 256
+ *     concurrent appenders. Disk bound = min(records per fsync x fsyncs/s, bandwidth / frame
+ *     bytes), where records per fsync is what the store's group commit achieved; printed as a
+ *     fraction (target >= 0.5).
+ *  3. Recovery: fill a stream with 4 KiB records, close, time open() with segment index files and
+ *     with them deleted (full scan verifying every checksum); extrapolated to seconds per GiB.
+ * Flags: --dir <path> (default: a temp dir on the same disk as the OS temp dir), --seconds N per
+ *        append case (default 3), --recovery-mib N (default 256), --quick (1 s, 64 MiB).
+ * Writes bench/results/store-<time>.json.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdtemp, open, readdir, rm, unlink } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { FileStore } from "../broker/store/file_store.js";
+import { NodeFileSystem } from "../broker/store/node_fs.js";
+import { frameOverheadBytes } from "../broker/store/record.js";
+import type { StoreOptions } from "../broker/store/types.js";
+
+const resultsDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bench", "results");
+const limits = { max_msgs: 0, max_bytes: 0, max_age_ms: 0, max_msgs_per_subject: 0, max_msg_size_bytes: 0, discard: "old" as const, discard_new_per_subject: false };
+const storeOptions: StoreOptions = { name: "BENCH", limits, sync: "always", sync_interval_ms: 1000 };
+const subject = "bench.store";
+
+interface DiskProbe {
+  fsync_ms_p50: number;
+  fsync_ms_p99: number;
+  fsync_ms_mean: number;
+  fsyncs_per_sec: number;
+  seq_write_mib_per_sec: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+}
+
+async function probeDisk(dir: string, seconds: number): Promise<DiskProbe> {
+  const path = join(dir, "probe.bin");
+  const h = await open(path, "w");
+  const block = Buffer.alloc(4096, 7);
+  const lat: number[] = [];
+  let off = 0;
+  const until = performance.now() + seconds * 1000;
+  while ((performance.now() < until || lat.length < 20) && lat.length < 5000) {
+    const t = performance.now();
+    await h.write(block, 0, block.length, off);
+    await h.datasync();
+    lat.push(performance.now() - t);
+    off += block.length;
+  }
+  await h.close();
+  const mib = 1 << 20;
+  const chunk = Buffer.alloc(mib, 9);
+  const total = 128;
+  const w = await open(path, "w");
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) await w.write(chunk, 0, mib, i * mib);
+  await w.datasync();
+  const secs = (performance.now() - t0) / 1000;
+  await w.close();
+  await unlink(path);
+  lat.sort((a, b) => a - b);
+  const mean = lat.reduce((a, b) => a + b, 0) / lat.length;
+  return { fsync_ms_p50: percentile(lat, 0.5), fsync_ms_p99: percentile(lat, 0.99), fsync_ms_mean: mean, fsyncs_per_sec: 1000 / mean, seq_write_mib_per_sec: total / secs };
+}
+
+interface AppendCase {
+  payload_bytes: number;
+  appenders: number;
+  appends: number;
+  seconds: number;
+  records_per_sec: number;
+  mib_per_sec: number;
+  fsyncs: number;
+  records_per_fsync: number;
+  bound_records_per_sec: number;
+  bound_by: "fsync" | "bandwidth";
+  fraction_of_disk_bound: number;
+}
+
+async function appendCase(root: string, payloadBytes: number, appenders: number, seconds: number, disk: DiskProbe): Promise<AppendCase> {
+  const dir = await mkdtemp(join(root, "append-"));
+  const store = await FileStore.open(storeOptions, { fs: new NodeFileSystem(), dir });
+  const payload = new Uint8Array(payloadBytes).fill(0x61);
+  const warm = await Promise.all(Array.from({ length: Math.min(appenders, 16) }, () => store.append({ subject, headers: undefined, payload })));
+  void warm;
+  const syncs0 = store.stats.syncs;
+  let appends = 0;
+  const t0 = performance.now();
+  const until = t0 + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: appenders }, async () => {
+      while (performance.now() < until) {
+        await store.append({ subject, headers: undefined, payload });
+        appends++;
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  const fsyncs = store.stats.syncs - syncs0;
+  await store.destroy();
+  const frameBytes = frameOverheadBytes + 6 + subject.length + payloadBytes;
+  const perFsync = appends / Math.max(1, fsyncs);
+  const byFsync = perFsync * disk.fsyncs_per_sec;
+  const byBandwidth = (disk.seq_write_mib_per_sec * (1 << 20)) / frameBytes;
+  const bound = Math.min(byFsync, byBandwidth);
+  const rate = appends / secs;
+  return {
+    payload_bytes: payloadBytes,
+    appenders,
+    appends,
+    seconds: secs,
+    records_per_sec: rate,
+    mib_per_sec: (rate * payloadBytes) / (1 << 20),
+    fsyncs,
+    records_per_fsync: perFsync,
+    bound_records_per_sec: bound,
+    bound_by: byFsync <= byBandwidth ? "fsync" : "bandwidth",
+    fraction_of_disk_bound: rate / bound,
+  };
+}
+
+interface Recovery {
+  data_mib: number;
+  records: number;
+  open_with_index_ms: number;
+  open_full_scan_ms: number;
+  seconds_per_gib_with_index: number;
+  seconds_per_gib_full_scan: number;
+}
+
+async function recovery(root: string, mib: number): Promise<Recovery> {
+  const dir = await mkdtemp(join(root, "recovery-"));
+  const fs = new NodeFileSystem();
+  const fill = await FileStore.open({ ...storeOptions, sync: "never" }, { fs, dir });
+  const payload = new Uint8Array(4096).fill(0x62);
+  const records = Math.floor((mib * (1 << 20)) / 4096);
+  for (let i = 0; i < records; i += 256) {
+    await Promise.all(Array.from({ length: Math.min(256, records - i) }, () => fill.append({ subject, headers: undefined, payload })));
+  }
+  await fill.close();
+  const timeOpen = async (): Promise<number> => {
+    const t = performance.now();
+    const s = await FileStore.open(storeOptions, { fs, dir });
+    const ms = performance.now() - t;
+    if (s.state().msgs !== records) throw new Error(`recovered ${s.state().msgs} of ${records} records`);
+    await s.close();
+    return ms;
+  };
+  const withIndex = await timeOpen();
+  for (const f of await readdir(dir)) if (f.endsWith(".idx")) await unlink(join(dir, f));
+  const fullScan = await timeOpen();
+  await rm(dir, { recursive: true, force: true });
+  const perGib = (ms: number): number => ((ms / 1000) * 1024) / mib;
+  return { data_mib: mib, records, open_with_index_ms: withIndex, open_full_scan_ms: fullScan, seconds_per_gib_with_index: perGib(withIndex), seconds_per_gib_full_scan: perGib(fullScan) };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { dir: { type: "string" }, seconds: { type: "string" }, "recovery-mib": { type: "string" }, quick: { type: "boolean" } },
+  });
+  const quick = values.quick === true;
+  const seconds = Number(values.seconds ?? (quick ? 1 : 3));
+  const recoveryMib = Number(values["recovery-mib"] ?? (quick ? 64 : 256));
+  if (!(seconds > 0) || !(recoveryMib > 0)) throw new Error("--seconds and --recovery-mib must be positive numbers");
+  const root = await mkdtemp(join(values.dir ?? tmpdir(), "sluice-bench-store-"));
+  try {
+    console.log(`store bench in ${root} (${seconds}s per append case, ${recoveryMib} MiB recovery)`);
+    const disk = await probeDisk(root, Math.min(seconds, 2));
+    console.log(
+      `disk: fdatasync p50 ${disk.fsync_ms_p50.toFixed(2)} ms, p99 ${disk.fsync_ms_p99.toFixed(2)} ms, ` +
+        `${Math.round(disk.fsyncs_per_sec)} fsyncs/s; sequential write ${disk.seq_write_mib_per_sec.toFixed(0)} MiB/s`,
+    );
+    const cases: AppendCase[] = [];
+    console.log("\npayload  appenders  records/s   MiB/s  recs/fsync  disk bound/s (by)      fraction");
+    for (const size of [128, 4096]) {
+      for (const appenders of [1, 16, 256]) {
+        const c = await appendCase(root, size, appenders, seconds, disk);
+        cases.push(c);
+        console.log(
+          `${String(size).padStart(7)}  ${String(appenders).padStart(9)}  ${Math.round(c.records_per_sec).toString().padStart(9)}  ${c.mib_per_sec.toFixed(1).padStart(6)}  ` +
+            `${c.records_per_fsync.toFixed(1).padStart(10)}  ${Math.round(c.bound_records_per_sec).toString().padStart(12)} (${c.bound_by.padEnd(9)})  ${(c.fraction_of_disk_bound * 100).toFixed(0).padStart(6)} %`,
+        );
+      }
+    }
+    const rec = await recovery(root, recoveryMib);
+    console.log(
+      `\nrecovery of ${rec.data_mib} MiB (${rec.records} x 4 KiB records), extrapolated linearly to 1 GiB: ` +
+        `${rec.seconds_per_gib_with_index.toFixed(2)} s/GiB with index files (${rec.open_with_index_ms.toFixed(0)} ms measured), ` +
+        `${rec.seconds_per_gib_full_scan.toFixed(2)} s/GiB full checksum scan (${rec.open_full_scan_ms.toFixed(0)} ms measured)`,
+    );
+    mkdirSync(resultsDir, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+    const file = join(resultsDir, `store-${stamp}.json`);
+    const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? "?", node: process.version };
+    writeFileSync(file, `${JSON.stringify({ suite: "store", date: new Date().toISOString(), machine, target_fraction: 0.5, disk, appends: cases, recovery: rec }, null, 2)}\n`);
+    console.log(`\nresults: ${file}`);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack : String(err));
+  process.exitCode = 1;
+});
