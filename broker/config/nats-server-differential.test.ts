@@ -5,11 +5,12 @@
  * either side is noticed). Runs when a nats-server binary is found: $NATS_SERVER_BIN, or
  * $SLUICE_CACHE/bin/nats-server (default ~/.cache/sluice/bin/nats-server, built for the benches).
  */
-import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { waitFor } from "../../common/wait.js";
 import { loadServerOptions } from "./index.js";
 
 const natsServer =
@@ -143,6 +144,70 @@ describe.skipIf(!available)(`accept/reject agrees with ${natsServer} -t`, () => 
   });
 });
 
-describe.runIf(!available)("nats-server differential", () => {
-  it.skip(`skipped: no nats-server binary at ${natsServer} (set NATS_SERVER_BIN)`, () => undefined);
+/** nats-server's parsed values, read back from its /varz, must equal ours. */
+describe.skipIf(!available)("values agree with nats-server's /varz", () => {
+  const conf = [
+    "port: -1",
+    "http_port: -1",
+    "max_payload: 2M",
+    "max_pending: 64MB",
+    "max_control_line: 8KB",
+    "max_connections: 1k",
+    'ping_interval: "45s"',
+    'write_deadline: "3s"',
+    "ping_max: 0",
+    "STORE: js",
+    'jetstream { store_dir: $STORE, max_mem: 1G, max_file: "2G" }',
+  ].join("\n");
+
+  it("sizes, durations, defaults and the JetStream store path", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sluice-varz-"));
+    const file = join(dir, "vals.conf");
+    writeFileSync(file, conf + "\n");
+    const child = spawn(natsServer, ["-c", file, "--ports_file_dir", dir], { cwd: dir, env: {}, stdio: "ignore" });
+    try {
+      const ports = await waitFor("nats-server ports file", () => {
+        const name = readdirSync(dir).find((f) => f.endsWith(".ports"));
+        return name === undefined ? undefined : (JSON.parse(readFileSync(join(dir, name), "utf8")) as { monitoring?: string[] });
+      }, { timeout_ms: 20_000 });
+      const monitor = (ports.monitoring ?? []).find((u) => u.includes("127.0.0.1"));
+      expect(monitor).toBeDefined();
+      const varz = (await (await fetch(`${monitor}/varz`)).json()) as Record<string, unknown> & {
+        jetstream: { config: { max_memory: number; max_storage: number; store_dir: string } };
+      };
+      const ours = loadServerOptions(["-c", file], {});
+      if (ours.kind !== "ok") throw new Error(ours.output);
+      const o = ours.options;
+      const ns = 1e6;
+      expect({
+        max_payload: o.max_payload_bytes,
+        max_pending: o.max_pending_bytes,
+        max_control_line: o.max_control_line_bytes,
+        max_connections: o.max_connections,
+        ping_interval: o.ping_interval_ms * ns,
+        write_deadline: o.write_deadline_ms * ns,
+        ping_max: o.ping_max,
+      }).toEqual({
+        max_payload: varz["max_payload"],
+        max_pending: varz["max_pending"],
+        max_control_line: varz["max_control_line"],
+        max_connections: varz["max_connections"],
+        ping_interval: varz["ping_interval"],
+        write_deadline: varz["write_deadline"],
+        ping_max: varz["ping_max"],
+      });
+      expect(o.jetstream.max_memory_store_bytes).toBe(varz.jetstream.config.max_memory);
+      expect(o.jetstream.max_file_store_bytes).toBe(varz.jetstream.config.max_storage);
+      // A relative store_dir stays relative (to the working directory) in both; data in <dir>/jetstream.
+      expect(join(o.jetstream.store_dir, "jetstream")).toBe(varz.jetstream.config.store_dir);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
 });
+
+if (!available) {
+  describe("nats-server differential", () => {
+    it.skip(`skipped: no nats-server binary at ${natsServer} (set NATS_SERVER_BIN)`, () => undefined);
+  });
+}
