@@ -227,7 +227,11 @@ export async function runAgent(stateDir: string): Promise<number> {
 
   const cert = readFileSync(pki.kubeletCert);
   const key = readFileSync(pki.kubeletKey);
-  const findWorker = (ns: string, name: string): PodWorker | undefined => [...workers.values()].find((w) => w.pod.metadata?.namespace === ns && w.pod.metadata?.name === name);
+  // A recreated StatefulSet pod has the same name as its terminating predecessor: prefer the live one.
+  const findWorker = (ns: string, name: string): PodWorker | undefined => {
+    const matches = [...workers.values()].filter((w) => w.pod.metadata?.namespace === ns && w.pod.metadata?.name === name);
+    return matches.find((w) => !w.isTerminating()) ?? matches[0];
+  };
   const logServers = await Promise.all(
     rec.nodes.map((node, i) =>
       startLogServer({
