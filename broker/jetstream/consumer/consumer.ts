@@ -249,11 +249,16 @@ export class JsConsumer implements AttachedConsumer {
     }
   }
 
+  /**
+   * Nothing more to deliver now. no_wait requests end here: 404 when they got nothing, 408 after
+   * a partial batch. As in nats-server, a no_wait request that also has `expires` and got nothing
+   * waits (until messages arrive or it expires) instead of failing at once.
+   */
   private endNoWaitRequests(): void {
     for (const req of [...this.waiting]) {
       if (!req.noWait) continue;
-      if (req.delivered === 0) this.finishRequest(req, 404, "No Messages");
-      else this.finishRequest(req, 408, "Request Timeout");
+      if (req.delivered > 0) this.finishRequest(req, 408, "Request Timeout");
+      else if (req.expiresAtMs === undefined) this.finishRequest(req, 404, "No Messages");
     }
   }
 
