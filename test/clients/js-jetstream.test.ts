@@ -142,6 +142,39 @@ describe("nats.js JetStream", () => {
     expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i).filter((i) => i % 3 === 1).map((i) => `o${i}`));
   });
 
+  it("delivers to a durable push consumer and acks", async () => {
+    await jsm.streams.add({ name: "PUSH", subjects: ["push.>"] });
+    for (let i = 0; i < 10; i++) await js.publish(`push.${i}`, `p${i}`);
+    await jsm.consumers.add("PUSH", { durable_name: "pd", ack_policy: AckPolicy.Explicit, deliver_subject: "deliver.pd", idle_heartbeat: 1_000_000_000, flow_control: true });
+    const pc = await js.consumers.getPushConsumer("PUSH", "pd");
+    const msgs = await pc.consume();
+    const got: string[] = [];
+    for await (const m of msgs) {
+      got.push(`${m.subject}=${m.string()}`);
+      m.ack();
+      if (got.length === 10) break;
+    }
+    expect(got).toEqual(Array.from({ length: 10 }, (_, i) => `push.${i}=p${i}`));
+    await waitFor("acks applied", async () => (await jsm.consumers.info("PUSH", "pd")).num_ack_pending === 0);
+  });
+
+  it("runs an ordered push consumer across many messages (flow control)", async () => {
+    await jsm.streams.add({ name: "OPUSH", subjects: ["opush"] });
+    const total = 2000;
+    const pubs: Array<Promise<unknown>> = [];
+    for (let i = 0; i < total; i++) pubs.push(js.publish("opush", `${i}`));
+    await Promise.all(pubs);
+    const pc = await js.consumers.getPushConsumer("OPUSH");
+    const msgs = await pc.consume();
+    let expected = 0;
+    for await (const m of msgs) {
+      expect(m.string()).toBe(`${expected}`);
+      expected++;
+      if (expected === total) break;
+    }
+    expect(expected).toBe(total);
+  });
+
   it("surfaces API errors with nats-server codes", async () => {
     await jsm.streams.add({ name: "ERR", subjects: ["err"] });
     const e = await jsm.streams.add({ name: "ERR", subjects: ["other"] }).catch((x: unknown) => x);
