@@ -66,3 +66,46 @@ export async function probeBroker(podIp: string, port: number): Promise<BrokerHe
   }
   return health;
 }
+
+export interface ClientProbe {
+  /** Undefined when auth.mode is none. */
+  user?: string;
+  pass?: string;
+  /** PEM CA when the broker requires TLS; the chain is verified, the host name is not (we dial pod IPs). */
+  caPem?: string;
+}
+
+/**
+ * Connects over the NATS protocol as the operator's system user and round-trips a PING: proves
+ * the client port is up and the generated credentials are accepted, which /healthz cannot show.
+ */
+export async function probeClientPort(podIp: string, port: number, auth: ClientProbe): Promise<string | undefined> {
+  const { connect } = await import("@nats-io/transport-node");
+  const scheme = auth.caPem !== undefined ? "tls" : "nats";
+  try {
+    const opts: Parameters<typeof connect>[0] & object = {
+      servers: `${scheme}://${podIp}:${port}`,
+      name: "sluice-operator",
+      reconnect: false,
+      timeout: probeTimeoutMs,
+    };
+    if (auth.user !== undefined && auth.pass !== undefined) {
+      opts.user = auth.user;
+      opts.pass = auth.pass;
+    }
+    if (auth.caPem !== undefined) {
+      // Passed through to tls.connect by the Node transport.
+      const tls = { ca: auth.caPem, checkServerIdentity: () => undefined };
+      opts.tls = tls;
+    }
+    const nc = await connect(opts);
+    try {
+      await nc.flush();
+    } finally {
+      await nc.close();
+    }
+    return undefined;
+  } catch (err) {
+    return `NATS connect as the system user failed: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}

@@ -3,12 +3,14 @@
  * what differs, take at most one disruptive step (a pod restart), observe, write status.
  * Holds no memory between calls; everything is recomputed from the cluster.
  */
-import type { KubernetesObject, V1PersistentVolumeClaim, V1Pod, V1StatefulSet } from "@kubernetes/client-node";
+import type { KubernetesObject, V1PersistentVolumeClaim, V1Pod, V1Secret, V1StatefulSet } from "@kubernetes/client-node";
 import { apiVersion, kind, type MessageQueue, type MessageQueueInput, type MessageQueueStatus } from "../api/types.js";
 import { defaultAndValidate } from "../api/validate.js";
 import { parseQuantity } from "../api/quantity.js";
 import { buildChildren } from "../builders/index.js";
+import { systemUser } from "../builders/inputs.js";
 import { names, ports, selectorString } from "../builders/meta.js";
+import { authSecretKeys } from "../builders/secrets.js";
 import { brokerContainerName, dataVolumeName } from "../builders/statefulset.js";
 import { nextRolloutStep, type ObservedPod, type RolloutStep } from "../rollout/plan.js";
 import { containsDesired, toSecretData } from "./contains.js";
@@ -16,7 +18,7 @@ import { recordEvent, type EventType } from "./events.js";
 import { InputError, resolveInputs } from "./inputs.js";
 import { KubeApiError, type Kube } from "./kube.js";
 import { errorMessage, type Logger } from "./log.js";
-import { probeBroker, type BrokerHealth } from "./probe.js";
+import { probeBroker, probeClientPort, type BrokerHealth, type ClientProbe } from "./probe.js";
 import { computeStatus, invalidSpecStatus, statusEqual, type BrokerObservation } from "./status.js";
 
 export interface ObjectKey {
@@ -29,6 +31,7 @@ export interface ReconcileDeps {
   log: Logger;
   now: () => Date;
   probe?: (podIp: string, port: number) => Promise<BrokerHealth>;
+  probeClient?: (podIp: string, port: number, auth: ClientProbe) => Promise<string | undefined>;
 }
 
 export interface ReconcileOutcome {
@@ -138,7 +141,7 @@ export class Reconciler {
       }
     }
 
-    const brokers = await this.observeBrokers(pods);
+    const brokers = await this.observeBrokers(pods, await this.clientProbeAuth(mq));
     const status = computeStatus({
       mq,
       nowIso,
@@ -212,12 +215,35 @@ export class Reconciler {
     }
   }
 
-  private async observeBrokers(pods: V1Pod[]): Promise<BrokerObservation[]> {
+  /** Credentials and CA the operator uses to talk NATS to its brokers, read from the cluster. */
+  private async clientProbeAuth(mq: MessageQueue): Promise<ClientProbe | undefined> {
+    const read = async (name: string, key: string) => {
+      const s = await this.deps.kube.get<V1Secret>({ apiVersion: "v1", kind: "Secret", namespace: mq.metadata.namespace, name });
+      const v = s?.data?.[key];
+      return v === undefined ? undefined : Buffer.from(v, "base64").toString("utf8");
+    };
+    const caPem = mq.spec.tls.mode === "disabled" ? undefined : await read(names.tlsSecret(mq), "ca.crt");
+    if (mq.spec.tls.mode !== "disabled" && caPem === undefined) return undefined; // no CA yet: skip the NATS check
+    const probe: ClientProbe = caPem !== undefined ? { caPem } : {};
+    if (mq.spec.auth.mode === "none") return probe;
+    const pass = await read(names.authSecret(mq), authSecretKeys.systemPassword);
+    return pass === undefined ? undefined : { ...probe, user: systemUser, pass };
+  }
+
+  private async observeBrokers(pods: V1Pod[], clientAuth: ClientProbe | undefined): Promise<BrokerObservation[]> {
     const probe = this.deps.probe ?? probeBroker;
+    const probeClient = this.deps.probeClient ?? probeClientPort;
     const running = pods.filter((p) => p.status?.podIP !== undefined && p.metadata?.deletionTimestamp === undefined);
     return Promise.all(
       running.map(async (p) => {
         const h = await probe(p.status!.podIP!, ports.monitor);
+        if (h.healthy && clientAuth !== undefined) {
+          const error = await probeClient(p.status!.podIP!, ports.client, clientAuth);
+          if (error !== undefined) {
+            h.healthy = false;
+            h.error = error;
+          }
+        }
         const image = p.spec?.containers.find((c) => c.name === brokerContainerName)?.image;
         return {
           pod: p.metadata?.name ?? "",

@@ -14,6 +14,7 @@ import type { MessageQueue } from "../../operator/api/types.js";
 import { paths, renderAuthConfig, renderBrokerConfig } from "../../operator/builders/brokerConfig.js";
 import { adminUser, systemUser, type BuildInputs } from "../../operator/builders/inputs.js";
 import { generateCredentials } from "../../operator/reconcile/inputs.js";
+import { probeBroker, probeClientPort } from "../../operator/reconcile/probe.js";
 import { startBroker, type BrokerProcess } from "../clients/broker-process.js";
 
 function mqFor(spec: object): MessageQueue {
@@ -80,5 +81,14 @@ describe("generated broker config on the real broker", () => {
     } finally {
       await nc.close();
     }
+  });
+
+  it("operator probes see a healthy broker without a meta leader and a working system user", async () => {
+    const health = await probeBroker("127.0.0.1", broker!.httpPort);
+    expect(health).toEqual({ healthy: true }); // no clustering yet: no meta_cluster in /jsz
+    expect(await probeClientPort("127.0.0.1", broker!.port, { user: systemUser, pass: inputs.credentials.systemPassword })).toBeUndefined();
+    expect(await probeClientPort("127.0.0.1", broker!.port, { user: systemUser, pass: "wrong" })).toMatch(/^NATS connect as the system user failed: .*Authorization/i);
+    const down = await probeBroker("127.0.0.1", 1);
+    expect(down.healthy).toBe(false);
   });
 });
