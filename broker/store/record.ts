@@ -204,6 +204,25 @@ export function frameChecksumOk(f: Uint8Array): boolean {
   return f.length >= frameOverheadBytes && view(f).getUint32(f.length - 4, true) === crc32c(f.subarray(0, f.length - 4));
 }
 
+/**
+ * Subject and body sizes of a verified message frame without copying the payload (recovery
+ * scans need only these). Encrypted bodies are opened, which also authenticates them.
+ */
+export function decodeMsgMeta(f: Uint8Array, h: FrameHeader, cipher?: BodyCipher): { subject: string; headers_bytes: number; payload_bytes: number } {
+  let body = f.subarray(frameHeaderBytes, f.length - frameTrailerBytes);
+  if ((h.flags & flagEncrypted) !== 0) {
+    if (cipher === undefined) throw new MissingKeyError(`record ${h.seq} is encrypted (key id ${h.key_id}) but no keys are configured`);
+    body = cipher.open(h.key_id, f.subarray(0, 24), body);
+  }
+  if (body.length < 6) throw new Error("message body too short");
+  const v = view(body);
+  const sl = v.getUint16(0, true);
+  const hlRaw = v.getUint32(2, true);
+  const hl = hlRaw === noHeaders ? 0 : hlRaw;
+  if (6 + sl + hl > body.length) throw new Error("message body lengths exceed frame");
+  return { subject: dec.decode(body.subarray(6, 6 + sl)), headers_bytes: hl, payload_bytes: body.length - 6 - sl - hl };
+}
+
 /** Decode a verified message frame (header checked, checksum ok). Throws on a malformed body. */
 export function decodeMsgBody(f: Uint8Array, h: FrameHeader, cipher?: BodyCipher): MsgBody {
   const body = f.subarray(frameHeaderBytes, f.length - frameTrailerBytes);

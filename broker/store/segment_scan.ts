@@ -8,7 +8,7 @@ import type { FileHandle } from "./fs.js";
 import { msgSizeBytes } from "./msg_index.js";
 import {
   checkHeader,
-  decodeMsgBody,
+  decodeMsgMeta,
   decodeSegmentHeader,
   frameChecksumOk,
   frameHeaderBytes,
@@ -136,8 +136,8 @@ export async function scanSegment(
         }
         let rec: RecoveredRecord;
         try {
-          const body = decodeMsgBody(s.frame, hd, opts.cipher);
-          rec = { kind: hd.kind, seq: hd.seq, ts_ns: hd.ts_ns, offset: off, frame_bytes: hd.frame_bytes, subject: body.subject, size_bytes: msgSizeBytes(body.subject, body.headers?.length ?? 0, body.payload.length) };
+          const meta = decodeMsgMeta(s.frame, hd, opts.cipher);
+          rec = { kind: hd.kind, seq: hd.seq, ts_ns: hd.ts_ns, offset: off, frame_bytes: hd.frame_bytes, subject: meta.subject, size_bytes: msgSizeBytes(meta.subject, meta.headers_bytes, meta.payload_bytes) };
         } catch (err) {
           if (err instanceof MissingKeyError) throw err;
           mark(off, `undecodable record: ${(err as Error).message}`, hd.seq);
