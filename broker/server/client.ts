@@ -168,6 +168,7 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
   }
 
   connect(json: string): boolean {
+    if (this.ctx.log.traceEnabled) this.ctx.log.trace(`${this.label()} - <<- [CONNECT ${json.replace(/"(pass|auth_token)":"[^"]*"/g, '"$1":"[REDACTED]"')}]`);
     let o: Record<string, unknown>;
     try {
       const parsed: unknown = JSON.parse(json);
@@ -290,6 +291,7 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
   }
 
   sub(subject: string, queue: string | undefined, sid: string): void {
+    if (this.ctx.log.traceEnabled) this.ctx.log.trace(`${this.label()} - <<- [SUB ${subject}${queue === undefined ? "" : " " + queue} ${sid}]`);
     if (!this.admit()) return;
     if (!isValidSubject(subject) || (queue !== undefined && !isValidQueueName(queue))) {
       this.sendErr(errText.invalidSubject);
@@ -313,6 +315,7 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
   }
 
   unsub(sid: string, max: number): void {
+    if (this.ctx.log.traceEnabled) this.ctx.log.trace(`${this.label()} - <<- [UNSUB ${sid}${max >= 0 ? " " + max : ""}]`);
     if (!this.admit()) return;
     const s = this.subs.get(sid);
     if (s !== undefined) {
@@ -374,6 +377,7 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
     out.commit(pos);
     this.outMsgs++;
     this.outBytes += total;
+    if (this.ctx.log.traceEnabled) this.ctx.log.trace(`${this.label()} - ->> [${headerBytes >= 0 ? "HMSG" : "MSG"} ${subject} ${sub.sid}${reply === undefined ? "" : " " + reply} ${total}]`);
     if (reply !== undefined && this.grants !== undefined) this.grants.grant(reply, Date.now());
     this.queued();
     return true;
