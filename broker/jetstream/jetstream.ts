@@ -31,6 +31,9 @@ export interface JetStreamDeps {
   sync: "always" | "interval" | "never";
   syncIntervalMs: number;
   maxStreams: number;
+  /** Server-wide limits (`max_memory_store`, `max_file_store`); 0 or less = unlimited. */
+  maxMemoryBytes: number;
+  maxFileBytes: number;
 }
 
 export type CreateAction = "create" | "update" | "";
@@ -48,7 +51,16 @@ export class JetStream {
   apiErrors = 0;
 
   constructor(readonly deps: JetStreamDeps) {
-    this.streamEnv = { bus: deps.bus, clock: deps.clock, log: deps.log, domain: deps.domain };
+    this.streamEnv = {
+      bus: deps.bus,
+      clock: deps.clock,
+      log: deps.log,
+      domain: deps.domain,
+      storageFull: (storage, bytes) => {
+        const limit = storage === "memory" ? deps.maxMemoryBytes : deps.maxFileBytes;
+        return limit > 0 && this.usage(storage) + bytes > limit;
+      },
+    };
     this.consumerEnv = {
       bus: deps.bus,
       deliver: makeDeliver(deps.bus),
@@ -122,6 +134,13 @@ export class JetStream {
 
   // ---- streams -------------------------------------------------------------------------------
 
+  /** Bytes stored in all streams of one storage type. */
+  usage(storage: "file" | "memory"): number {
+    let n = 0;
+    for (const s of this.streams.values()) if (s.config.storage === storage) n += s.store.state().bytes;
+    return n;
+  }
+
   async createStream(cfg: StreamConfig): Promise<{ stream: JsStream<JsConsumer>; created: boolean } | JsApiError> {
     const existing = this.streams.get(cfg.name);
     if (existing !== undefined) {
@@ -129,6 +148,8 @@ export class JetStream {
       return jsError("stream_name_exists");
     }
     if (this.deps.maxStreams > 0 && this.streams.size >= this.deps.maxStreams) return jsError("max_streams");
+    const limit = cfg.storage === "memory" ? this.deps.maxMemoryBytes : this.deps.maxFileBytes;
+    if (limit > 0 && cfg.max_bytes > limit) return jsError(cfg.storage === "memory" ? "memory_resources" : "storage_resources");
     if (overlapsAny(cfg, [...this.streams.values()].map((s) => s.config))) return jsError("stream_subject_overlap");
     const createdNs = this.deps.clock.nowNs();
     await this.deps.meta?.saveStream({ config: cfg, created_ns: createdNs.toString() });

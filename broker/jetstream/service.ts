@@ -69,6 +69,8 @@ export class JetStreamService {
       sync: cfg.sync,
       syncIntervalMs: cfg.sync_interval_ms,
       maxStreams: 0,
+      maxMemoryBytes: cfg.max_memory_store_bytes,
+      maxFileBytes: cfg.max_file_store_bytes,
     });
     await js.load();
     this.js = js;

@@ -194,6 +194,17 @@ describe("publishing", () => {
   });
 });
 
+describe("server storage limit (max_file_store)", () => {
+  it("rejects streams asking for more and publishes beyond it", async () => {
+    await h.stop();
+    h = await startHarness({ maxFileBytes: 200 });
+    expect(err(await create({ name: "BIG", max_bytes: 1000 }))).toEqual({ code: 500, err_code: 10047, description: "insufficient storage resources available" });
+    await create({ name: "S", subjects: ["s.>"] });
+    expect(await pub("s.a", "x".repeat(100))).toEqual({ stream: "S", seq: 1 });
+    expect(err(await pub("s.a", "x".repeat(100)))).toMatchObject({ err_code: 10047 });
+  });
+});
+
 describe("PURGE / MSG.GET / MSG.DELETE", () => {
   beforeEach(async () => {
     await create({ name: "S", subjects: ["s.*"] });

@@ -29,6 +29,8 @@ export interface StreamEnv {
   clock: Clock;
   log: JsLog;
   domain: string | undefined;
+  /** True when storing `bytes` more of this storage type would exceed the server's limit. */
+  storageFull(storage: "file" | "memory", bytes: number): boolean;
 }
 
 interface InboundMsg {
@@ -189,6 +191,10 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
       return;
     }
     const nowMs = this.env.clock.nowMs();
+    if (this.env.storageFull(this.config.storage, msg.payload.length + (msg.headers?.length ?? 0) + subject.length)) {
+      this.reply(msg.reply, pubAckError(this.name, jsError(this.config.storage === "memory" ? "memory_resources" : "storage_resources")));
+      return;
+    }
     if (verdict.msgId !== undefined) {
       const prior = this.dedup.get(verdict.msgId);
       if (prior !== undefined && nowMs - prior.tsMs < this.config.duplicate_window / 1e6) {

@@ -20,7 +20,7 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(opts: { dir?: string; stores?: StoreFactory; clock?: ManualClock } = {}): Promise<Harness> {
+export async function startHarness(opts: { dir?: string; stores?: StoreFactory; clock?: ManualClock; maxFileBytes?: number } = {}): Promise<Harness> {
   const bus = new LocalBus();
   const clock = opts.clock ?? new ManualClock();
   const js = new JetStream({
@@ -34,6 +34,8 @@ export async function startHarness(opts: { dir?: string; stores?: StoreFactory; 
     sync: "always",
     syncIntervalMs: 0,
     maxStreams: 0,
+    maxMemoryBytes: 0,
+    maxFileBytes: opts.maxFileBytes ?? 0,
   });
   await js.load();
   const router = new JsApiRouter(js, bus, { maxMemoryBytes: 0, maxStorageBytes: 0 });
