@@ -61,7 +61,7 @@ export function buildMessageQueueCrd(): CustomResourceDefinition {
           },
           additionalPrinterColumns: [
             { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
-            { name: "Replicas", type: "string", jsonPath: ".status.readyReplicas", description: "Ready brokers" },
+            { name: "Replicas", type: "integer", jsonPath: ".status.readyReplicas", description: "Ready brokers" },
             { name: "Version", type: "string", jsonPath: ".status.currentVersion" },
             { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
           ],
