@@ -325,3 +325,19 @@ describe("headers_only and replay", () => {
     expect(headerText(p.msgs[0]!)).toContain("Nats-Msg-Size: 11");
   });
 });
+
+describe("replay_policy original", () => {
+  it("spaces deliveries like the original publishes", async () => {
+    await publish(h, "s.r", "first");
+    h.clock.advance(3000);
+    await publish(h, "s.r", "second");
+    const deliver = h.bus.collect("replay.x");
+    await createConsumer(h, "S", { durable_name: "r", deliver_subject: "replay.x", replay_policy: "original" });
+    await until("first", () => deliver.msgs.length === 1);
+    h.tick(2000);
+    expect(deliver.msgs.length).toBe(1);
+    h.tick(1001);
+    await until("second, 3 s later", () => deliver.msgs.length === 2);
+    expect(deliver.msgs.map(body)).toEqual(["first", "second"]);
+  });
+});
