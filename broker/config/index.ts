@@ -98,6 +98,8 @@ export function loadServerOptions(
     if (!(err instanceof ConfigError)) throw err;
     return { kind: "exit", code: 1, output: `${program}: ${err.message}\n` };
   }
+  const signal = flags.values.get("signal");
+  if (typeof signal === "string") return sendSignal(signal, options.pid_file, deps);
   // nats-server's -t is pedantic: what is only a warning at startup fails the test.
   if (has("test") && warnings.length > 0) {
     return { kind: "exit", code: 1, output: warnings.map((w) => `${program}: ${w}\n`).join("") };
@@ -107,8 +109,6 @@ export function loadServerOptions(
     warnings.push(`JetStream: temporary storage directory used (${join(options.jetstream.store_dir, "jetstream")}), data could be lost on system reboot`);
   }
   if (has("test")) return { kind: "exit", code: 0, output: `${program}: configuration file ${file ?? ""} is valid\n` };
-  const signal = flags.values.get("signal");
-  if (typeof signal === "string") return sendSignal(signal, options.pid_file, deps);
   return { kind: "ok", options, warnings };
 }
 

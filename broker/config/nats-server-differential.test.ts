@@ -144,6 +144,55 @@ describe.skipIf(!available)(`accept/reject agrees with ${natsServer} -t`, () => 
   });
 });
 
+/**
+ * Flags, with a valid config and -t. On a flag syntax error nats-server prints its usage and
+ * exits 0; that counts as rejecting here (Sluice exits 2). `@/` is the test's directory.
+ */
+const flagCorpus: Array<[string[], Relation]> = [
+  [["-p", "4333"], "same"],
+  [["--port=4333"], "same"],
+  [["-port", "1"], "same"],
+  [["-p", "-1"], "same"],
+  [["-js", "--js", "-sd", "/x"], "same"],
+  [["-DV"], "same"],
+  [["-DVV"], "same"],
+  [["-VV"], "same"],
+  [["-T=false"], "same"],
+  [["-T", "false"], "same"],
+  [["extra"], "same"],
+  [["-a", "127.0.0.1", "-m", "8222", "-P", "/tmp/x.pid", "-l", "/tmp/x.log", "--client_advertise", "a:1", "--ports_file_dir", "/tmp"], "same"],
+  [["--user", "u"], "same"],
+  [["--tls", "--tlscert", "@/server-cert.pem", "--tlskey", "@/server-key.pem"], "same"],
+  [["--tls", "--tlscert", "@/server-cert.pem", "--tlskey", "@/server-cert.pem"], "only sluice rejects"], // PEM checked at -t
+  [["--cluster", "nats://0.0.0.0:-1", "--routes", "nats-route://a:1", "--cluster_name", "C"], "same"],
+  [["-sl", "reload=99999999"], "same"], // no such process
+  [["-p", "abc"], "same"],
+  [["-x"], "same"],
+  [["--bogus=1"], "same"],
+  [["--tls"], "only sluice rejects"], // nats-server fails only at startup
+  [["--routes", "nats-route://a:1"], "only sluice rejects"],
+  [["--cluster_name", "C"], "only sluice rejects"],
+  [["--user", "u", "--pass", "p", "--auth", "t"], "only sluice rejects"],
+];
+
+describe.skipIf(!available)(`flags agree with ${natsServer}`, () => {
+  const dir = mkdtempSync(join(tmpdir(), "sluice-differential-flags-"));
+  for (const pem of ["server-cert.pem", "server-key.pem"]) copyFileSync(new URL(`./testdata/${pem}`, import.meta.url), join(dir, pem));
+  writeFileSync(join(dir, "ok.conf"), "port: 4222\n");
+
+  it.each(flagCorpus)("%j: %s", (flags, relation) => {
+    const argv = ["-c", join(dir, "ok.conf"), "-t", ...flags.map((f) => f.replace("@/", dir + "/"))];
+    const theirs = spawnSync(natsServer, argv, { env: {}, encoding: "utf8", timeout: 20_000 });
+    expect(theirs.error).toBeUndefined();
+    const natsAccepts = theirs.status === 0 && !(theirs.stdout + theirs.stderr).includes("Usage:");
+    const ours = loadServerOptions(argv, {});
+    const sluiceAccepts = ours.kind === "exit" && ours.code === 0;
+    const detail = `nats-server: ${(theirs.stdout + theirs.stderr).trim().slice(0, 300)}\nsluice: ${ours.kind === "exit" ? ours.output.trim() : "ok"}`;
+    if (relation === "same") expect(sluiceAccepts, detail).toBe(natsAccepts);
+    else expect([natsAccepts, sluiceAccepts], detail).toEqual(relation === "only sluice accepts" ? [false, true] : [true, false]);
+  });
+});
+
 /** nats-server's parsed values, read back from its /varz, must equal ours. */
 describe.skipIf(!available)("values agree with nats-server's /varz", () => {
   const conf = [
