@@ -42,9 +42,13 @@ export class Kube {
     this.server = new URL(cluster.server);
   }
 
+  /** controller-runtime's order: --kubeconfig, $KUBECONFIG, in-cluster, ~/.kube/config. */
   static load(kubeconfigPath?: string): Kube {
     const kc = new KubeConfig();
+    const fromEnv = process.env["KUBECONFIG"];
     if (kubeconfigPath !== undefined) kc.loadFromFile(kubeconfigPath);
+    else if (fromEnv !== undefined && fromEnv !== "") kc.loadFromDefault();
+    else if (process.env["KUBERNETES_SERVICE_HOST"] !== undefined) kc.loadFromCluster();
     else kc.loadFromDefault();
     return new Kube(kc);
   }
