@@ -70,6 +70,21 @@ describe("top-level keys map to ServerOptions", () => {
   it("skips keys used only as variables and lets the last duplicate win", () => {
     expect(loadOk({ conf: "MYPORT: 4100\nport: $MYPORT\nport: 4101" }).port).toBe(4101);
   });
+
+  it("still applies a known key that is also used as a variable (as nats-server does)", () => {
+    expect(loadOk({ conf: "max_subs: 7\nping_max: $max_subs" })).toMatchObject({ max_subscriptions: 7, ping_max: 7 });
+    expect(loadOk({ conf: "jetstream { store_dir: /d, encryption_key_file: $store_dir }", files: { "/d": "" } }).jetstream).toMatchObject({
+      store_dir: "/d",
+      encryption_key_file: "/d",
+    });
+  });
+
+  it("a variable spelled like a key does not override the real setting", () => {
+    expect(loadOk({ conf: "port: 4100\nPORT: 4999\nhttp_port: $PORT" })).toMatchObject({
+      port: 4100,
+      http_port: 4999,
+    });
+  });
 });
 
 describe("authorization, users and permissions", () => {

@@ -126,14 +126,17 @@ export interface BlockSpec {
 
 /**
  * Applies `spec` to each entry of a block. Keys match case-insensitively; when a key appears twice
- * the last one wins (as in nats-server, and so an include can be overridden). Entries that were
- * only used as `$variables` are skipped. Unknown keys fail with a suggestion.
+ * the last one wins (as in nats-server, and so an include can be overridden), except that an entry
+ * only used as a `$variable` never overrides a real setting. Entries used as variables are
+ * applied when their key is known (nats-server does too) and otherwise skipped; other unknown
+ * keys fail with a suggestion.
  */
 export function walkBlock(block: ConfMap, blockPath: string, spec: BlockSpec): void {
   const last = new Map<string, ConfEntry>();
   for (const entry of block.entries) {
-    if (entry.usedAsVariable) continue;
     const key = entry.key.toLowerCase();
+    const previous = last.get(key);
+    if (previous !== undefined && entry.usedAsVariable && !previous.usedAsVariable) continue;
     last.delete(key);
     last.set(key, entry);
   }
@@ -144,6 +147,7 @@ export function walkBlock(block: ConfMap, blockPath: string, spec: BlockSpec): v
       handler(entry.value, path, entry);
       continue;
     }
+    if (entry.usedAsVariable) continue;
     const where = blockPath === "" ? "" : ` in ${blockPath}`;
     const why = spec.unsupported?.[key];
     if (why !== undefined) {
