@@ -42,6 +42,7 @@ export class JetStream {
   readonly streams = new Map<string, JsStream<JsConsumer>>();
   private readonly captures = new Map<string, BusSubscription[]>();
   private readonly dirty = new Set<JsConsumer>();
+  private readonly writes = new Map<JsConsumer, Promise<void>>();
   readonly sources: SourceLinks;
   readonly streamEnv: StreamEnv;
   private readonly consumerEnv: ConsumerEnv;
@@ -189,6 +190,7 @@ export class JetStream {
       c.close("Consumer Deleted");
       this.dirty.delete(c);
     }
+    await this.writesSettled(stream.consumers.values());
     stream.consumers.clear();
     this.sources.refresh();
     await stream.store.destroy();
@@ -259,6 +261,7 @@ export class JetStream {
     stream.consumers.delete(name);
     c.close("Consumer Deleted");
     this.dirty.delete(c);
+    await this.writesSettled([c]);
     if (c.isDurable) await this.deps.meta?.removeConsumer(stream.name, name);
     // Interest retention: messages only this consumer held may go now.
     if (stream.config.retention === "interest") {
@@ -272,7 +275,21 @@ export class JetStream {
 
   private async flushConsumer(c: JsConsumer): Promise<void> {
     if (!this.dirty.delete(c) || this.deps.meta === undefined || c.deleted) return;
-    await this.deps.meta.saveConsumer(c.stream.name, c.name, { config: c.config, created_ns: c.createdNs.toString(), state: toPersisted(c.state) });
+    const meta = this.deps.meta;
+    // Chained per consumer so a delete can wait for an in-flight write (no resurrection on disk).
+    const prev = this.writes.get(c) ?? Promise.resolve();
+    const next = prev.then(() => (c.deleted ? undefined : meta.saveConsumer(c.stream.name, c.name, { config: c.config, created_ns: c.createdNs.toString(), state: toPersisted(c.state) })));
+    this.writes.set(c, next.catch(() => undefined));
+    try {
+      await next;
+    } finally {
+      if (this.writes.get(c) === next) this.writes.delete(c);
+    }
+  }
+
+  /** Wait for metadata writes of these consumers to finish. */
+  private async writesSettled(consumers: Iterable<JsConsumer>): Promise<void> {
+    await Promise.allSettled([...consumers].map((c) => this.writes.get(c) ?? Promise.resolve()));
   }
 
   /** Write consumer state that changed since the last flush. */

@@ -82,6 +82,20 @@ describe("restart", () => {
     expect((await h.bus.json("$JS.API.CONSUMER.NAMES.B", {}))["consumers"]).toEqual(["y"]);
   });
 
+  it("does not resurrect a consumer deleted while its state was being written", async () => {
+    await createStream(h, { name: "R", subjects: ["r"] });
+    for (let i = 0; i < 20; i++) await publish(h, "r", `${i}`);
+    await createConsumer(h, "R", { durable_name: "busy", ack_policy: "explicit" });
+    const p = pull(h, "R", "busy", { batch: 20 });
+    await until("20", () => p.msgs.length === 20);
+    for (const m of p.msgs) ack(h, m);
+    const flushing = h.js.flushDirty();
+    await h.bus.json("$JS.API.CONSUMER.DELETE.R.busy");
+    await flushing;
+    await restart();
+    expect((await h.bus.json("$JS.API.CONSUMER.NAMES.R", {}))["consumers"]).toEqual([]);
+  });
+
   it("resumes a priority consumer without redelivering what it delivered out of order", async () => {
     await createStream(h, { name: "P", subjects: ["p"], sluice_priority: true, sluice_priority_aging_ms: 0 });
     for (const pr of [1, 9, 1]) await publish(h, "p", `p${pr}`, { "Sluice-Priority": String(pr) });

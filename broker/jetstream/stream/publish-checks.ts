@@ -11,7 +11,7 @@ import type { StreamConfig } from "./config.js";
 export const headerBytesMax = 64 * 1024;
 
 export interface PublishFacts {
-  lastSeq: number;
+  lastSeq: () => number;
   lastMsgId: string | undefined;
   /** Seq of the last message on the subject used by Expected-Last-Subject-Sequence (0 = none). */
   lastSubjectSeq: (subject: string) => Promise<number>;
@@ -53,7 +53,8 @@ export async function checkPublish(
   const expSeq = headerValue(h, "Nats-Expected-Last-Sequence");
   if (expSeq !== undefined) {
     const want = Number(expSeq);
-    if (!Number.isInteger(want) || want !== facts.lastSeq) return fail(jsError("wrong_last_sequence", facts.lastSeq));
+    const last = facts.lastSeq();
+    if (!Number.isInteger(want) || want !== last) return fail(jsError("wrong_last_sequence", last));
   }
   const msgId = headerValue(h, "Nats-Msg-Id");
   const expMsgId = headerValue(h, "Nats-Expected-Last-Msg-Id");

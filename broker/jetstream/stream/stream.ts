@@ -182,7 +182,7 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
     if (serial && this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     const subject = this.transform?.(msg.subject) ?? msg.subject;
     const verdict = await checkPublish(this.config, subject, h, msg.headers?.length ?? 0, msg.payload.length, {
-      lastSeq: this.store.state().last_seq,
+      lastSeq: () => this.store.state().last_seq,
       lastMsgId: this.lastMsgId,
       lastSubjectSeq: async (filter) => (await this.store.lastBySubject(filter))?.seq ?? 0,
     });
