@@ -312,7 +312,7 @@ export class Server implements ClientContext {
   async startService(svc: InternalService): Promise<void> {
     await svc.start(this.router, this.opts, this.log);
     this.services.push(svc);
-    this.log.info(`Started internal service ${svc.name}`);
+    this.log.debug(`Started internal service ${svc.name}`);
   }
 
   private async stopServices(): Promise<void> {
