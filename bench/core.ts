@@ -108,13 +108,14 @@ async function main(): Promise<number> {
   const results = new Map<string, Measured[][]>(); // target → workload index → runs
   const startErrors: Record<string, string> = {};
   for (const kind of targets) {
-    const env: Record<string, string> = {};
+    const nodeFlags: string[] = [];
     if (kind === "sluice" && values.profile) {
       const dir = join(RESULTS_DIR, "profiles");
       mkdirSync(dir, { recursive: true });
-      env["NODE_OPTIONS"] = `--cpu-prof --cpu-prof-dir=${dir}`;
+      nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${dir}`);
+      console.log(`profiling Sluice: .cpuprofile files go to ${dir} (open in Chrome DevTools)`);
     }
-    const server = new ServerProcess({ kind, name: `bench-${kind}`, args: [], monitor: true, env });
+    const server = new ServerProcess({ kind, name: `bench-${kind}`, args: [], monitor: true, nodeFlags });
     const perWorkload: Measured[][] = WORKLOADS.map(() => []);
     results.set(kind, perWorkload);
     try {

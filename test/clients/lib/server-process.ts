@@ -43,7 +43,10 @@ export function natsServerBinary(): string | undefined {
   return undefined;
 }
 
-function commandFor(kind: ServerKind): { cmd: string; prefix: string[] } {
+function commandFor(kind: ServerKind, nodeFlags?: string[]): { cmd: string; prefix: string[] } {
+  if (kind === "sluice" && nodeFlags?.length) {
+    return { cmd: process.execPath, prefix: [...nodeFlags, "--enable-source-maps", join(REPO_ROOT, "dist/cli/main.js"), "broker"] };
+  }
   if (kind === "sluice") return { cmd: join(REPO_ROOT, "bin/sluice"), prefix: ["broker"] };
   const bin = natsServerBinary();
   if (!bin) throw new Error("nats-server not found: run `npm run bench -- core` once (it builds it) or put it on PATH");
@@ -59,8 +62,10 @@ export interface ServerOptions {
   start_timeout_ms?: number;
   /** Also serve monitoring (`-m`), on a port learned from the ports file. */
   monitor?: boolean;
-  /** Extra environment (e.g. NODE_OPTIONS=--cpu-prof for profiling Sluice). */
+  /** Extra environment for the server process. */
   env?: Record<string, string>;
+  /** Sluice only: run node directly with these flags (e.g. --cpu-prof, not allowed in NODE_OPTIONS). */
+  nodeFlags?: string[];
 }
 
 const LOG_TAIL_BYTES_MAX = 64 * 1024;
@@ -101,7 +106,7 @@ export class ServerProcess {
   async start(): Promise<void> {
     if (this.child) throw new Error(`${this.opts.name}: already running`);
     for (const f of readdirSync(this.portsDir)) rmSync(join(this.portsDir, f), { force: true });
-    const { cmd, prefix } = commandFor(this.opts.kind);
+    const { cmd, prefix } = commandFor(this.opts.kind, this.opts.nodeFlags);
     const monitor = this.opts.monitor ? ["-m", String(this.monitorPortValue)] : [];
     const args = [...prefix, "-a", "127.0.0.1", "-p", String(this.portValue), ...monitor, "--ports_file_dir", this.portsDir, ...this.opts.args];
     const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...this.opts.env } });
