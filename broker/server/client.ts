@@ -10,7 +10,7 @@ import type { PermissionChecker } from "../auth/permissions.js";
 import { ResponseGrants } from "../auth/responses.js";
 import { Subscription, type Router, type Subscriber } from "../core/router.js";
 import { OK, PING, PONG, encodeErr, encodeInfo, msgHeaderBytesMax, writeMsgHeader } from "../protocol/encode.js";
-import { errText, pubViolation, subViolation } from "../protocol/errors.js";
+import { errText, pubReplyViolation, pubViolation, subViolation } from "../protocol/errors.js";
 import { ClientParser, type ClientOpHandler, type ParseErrorKind } from "../protocol/parser.js";
 import { isValidLiteralSubject, isValidQueueName, isValidSubject } from "../subjects/validate.js";
 import type { Logger } from "./logger.js";
@@ -38,6 +38,11 @@ export interface ClientContext {
   closed(c: ClientConnection): void;
   countSlowConsumer(): void;
   countStaleConnection(): void;
+}
+
+/** Reply subjects only the server may use (JetStream acks, service imports, gateways). */
+function isReservedReply(reply: string): boolean {
+  return reply.startsWith("$JS.ACK.") || reply.startsWith("_R_.") || reply.startsWith("_GR_.");
 }
 
 /** CONNECT lines carry JWTs and tokens; bounded separately from max_control_line. */
@@ -276,6 +281,10 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
     this.inBytes += data.length;
     if (this.pedantic && !isValidLiteralSubject(subject)) {
       this.sendErr(errText.invalidPublishSubject);
+      return;
+    }
+    if (reply !== undefined && isReservedReply(reply)) {
+      this.sendErr(pubReplyViolation(reply));
       return;
     }
     const perms = this.perms;

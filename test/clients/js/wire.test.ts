@@ -88,6 +88,16 @@ describe("wire protocol (defaults)", () => {
     else expect(c.text).toContain(`-ERR '${err}'\r\n`);
   });
 
+  it("refuses reserved reply subjects without closing", async () => {
+    const c = await RawClient.open(broker.port);
+    c.send('CONNECT {"verbose":false}\r\nSUB x 1\r\nPUB x $JS.ACK.s.c.1.1.1.0.0 0\r\n\r\nPUB x ok.reply 0\r\n\r\n');
+    await c.roundTrip();
+    expect(c.text).toContain(`-ERR 'Permissions Violation for Publish with Reply of "$JS.ACK.s.c.1.1.1.0.0"'\r\n`);
+    expect(c.text).toContain("MSG x 1 ok.reply 0\r\n");
+    expect(c.text).not.toContain("MSG x 1 $JS.ACK");
+    c.destroy();
+  });
+
   it("keeps the connection after Invalid Subject and pedantic publish errors", async () => {
     const c = await RawClient.open(broker.port);
     c.send('CONNECT {"verbose":false,"pedantic":true}\r\nSUB foo..bar 1\r\nPUB foo.* 0\r\n\r\n');
