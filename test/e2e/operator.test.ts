@@ -12,6 +12,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../common/wait.js";
 import { Kube } from "../../operator/reconcile/kube.js";
+import { LeaderElector } from "../../operator/reconcile/leader.js";
 import { jsonLogger } from "../../operator/reconcile/log.js";
 import { Reconciler } from "../../operator/reconcile/reconciler.js";
 import { localkubeSkipReason, startLocalkube, type Localkube } from "./cluster.js";
@@ -116,6 +117,20 @@ describe.skipIf(skip !== undefined)("operator on localkube", () => {
     const text = await (await fetch(`http://${op.status!.podIP}:8080/metrics`)).text();
     expect(text).toContain("sluice_operator_reconcile_total");
     expect(text).toContain("sluice_operator_leader 1");
+  });
+
+  it("elects one leader per Lease and hands over on release", async () => {
+    const kube = Kube.load(cluster().kubeconfigPath);
+    const opts = { namespace: ns, name: "e2e-leader", leaseDurationS: 15, renewDeadlineMs: 10_000, retryPeriodMs: 500 };
+    const a = new LeaderElector(kube, { ...opts, identity: "a" }, jsonLogger("error"));
+    const b = new LeaderElector(kube, { ...opts, identity: "b" }, jsonLogger("error"));
+    expect(await a.tryAcquireOrRenew()).toBe(true);
+    expect(await b.tryAcquireOrRenew()).toBe(false);
+    expect(await a.tryAcquireOrRenew()).toBe(true); // renew
+    await a.release();
+    expect(await b.tryAcquireOrRenew(new Date(Date.now() + 2_000))).toBe(true);
+    const lease = await getJson<{ spec: { holderIdentity: string; leaseTransitions: number } }>(["get", "lease", "e2e-leader", "-n", ns]);
+    expect(lease.spec).toMatchObject({ holderIdentity: "b", leaseTransitions: 1 });
   });
 
   it("rejects invalid specs at admission with the CEL message", async () => {
