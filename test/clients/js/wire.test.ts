@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Prng } from "../../../common/prng.js";
 import { waitFor } from "../../../common/wait.js";
 import { startBroker, type BrokerProcess } from "../broker-process.js";
 import { RawClient } from "../raw-client.js";
@@ -114,6 +115,27 @@ describe("wire protocol (defaults)", () => {
     await c.waitFor("PONG\r\n");
     expect(c.text).toContain("MSG s 1 3\r\nabc\r\n");
     c.destroy();
+  });
+
+  it("never falls over on random bytes (seeded property run against the process)", async () => {
+    const prng = new Prng(20261125);
+    for (let run = 0; run < 40; run++) {
+      const c = await RawClient.open(broker.port);
+      // Half the runs start with a valid CONNECT so the garbage reaches deeper parser states.
+      if (run % 2 === 0) c.send('CONNECT {"verbose":false}\r\nSUB > 1\r\n');
+      const ops = ["PUB a 5\r\n", "HPUB a 2 5\r\n", "SUB ", "UNSUB ", "PING\r\n", "\r\n", "CONNECT "];
+      let wire = "";
+      for (let i = 0; i < 20; i++) {
+        wire += prng.chance(0.3) ? prng.pick(ops) : String.fromCharCode(...Array.from({ length: prng.int(40) }, () => prng.int(256)));
+      }
+      c.send(Buffer.from(wire, "latin1"));
+      c.socket.end();
+      await c.waitClosed();
+    }
+    const ok = await RawClient.open(broker.port);
+    ok.send('CONNECT {"verbose":false}\r\n');
+    await ok.roundTrip();
+    ok.destroy();
   });
 
   it("survives half-open connections and keeps serving others", async () => {
