@@ -357,3 +357,47 @@ func TestCoreReconnectAfterRestart(t *testing.T) {
 		t.Fatalf("reply %q", resp.Data)
 	}
 }
+
+func TestCoreServerInfoAndNoEcho(t *testing.T) {
+	nc := connect(t, env(t, "NATS_URL"))
+	// Clients gate features on the advertised version (headers need >= 2.2; we claim 2.10+).
+	var major, minor, patch int
+	if _, err := fmt.Sscanf(nc.ConnectedServerVersion(), "%d.%d.%d", &major, &minor, &patch); err != nil || major != 2 || minor < 10 {
+		t.Fatalf("server version %q, want 2.10 or later", nc.ConnectedServerVersion())
+	}
+	if !nc.HeadersSupported() {
+		t.Fatalf("server does not advertise headers")
+	}
+	if mp := nc.MaxPayload(); mp != 1024*1024 {
+		t.Fatalf("max_payload %d, want the 1 MiB default", mp)
+	}
+	// A payload at exactly max_payload is accepted.
+	subj := "core.big." + unique()
+	sub, err := nc.SubscribeSync(subj)
+	must(t, err, "subscribe")
+	big := make([]byte, nc.MaxPayload())
+	must(t, nc.Publish(subj, big), "publish max_payload bytes")
+	if m := nextMsg(t, sub); len(m.Data) != len(big) {
+		t.Fatalf("received %d bytes, want %d", len(m.Data), len(big))
+	}
+
+	// echo=false: a connection does not receive its own messages, others still do.
+	quiet := connect(t, env(t, "NATS_URL"), nats.NoEcho())
+	other := connect(t, env(t, "NATS_URL"))
+	subj = "core.echo." + unique()
+	own, err := quiet.SubscribeSync(subj)
+	must(t, err, "subscribe own")
+	theirs, err := other.SubscribeSync(subj)
+	must(t, err, "subscribe other")
+	must(t, quiet.Flush(), "flush")
+	must(t, other.Flush(), "flush")
+	must(t, quiet.Publish(subj, []byte("self")), "publish")
+	if m := nextMsg(t, theirs); string(m.Data) != "self" {
+		t.Fatalf("other connection got %q", m.Data)
+	}
+	expectNoPending(t, quiet, own)
+	must(t, other.Publish(subj, []byte("from other")), "publish other")
+	if m := nextMsg(t, own); string(m.Data) != "from other" {
+		t.Fatalf("no-echo connection got %q from another connection", m.Data)
+	}
+}
