@@ -83,7 +83,9 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
   readonly appendListeners = new Set<(msg: StoredMessage) => void>();
   private readonly dedup = new Map<string, { seq: number | Promise<number>; tsMs: number }>();
   private lastMsgId: string | undefined;
-  private readonly queue: InboundMsg[] = [];
+  /** FIFO of captured messages; `queueHead` avoids O(n) shifts under bursts. */
+  private queue: Array<InboundMsg | undefined> = [];
+  private queueHead = 0;
   private draining = false;
   private readonly inflight = new Set<Promise<unknown>>();
   private transform: ((s: string) => string | undefined) | undefined;
@@ -143,7 +145,7 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
   /** Entry point for messages captured from the bus (publish order). */
   ingest(msg: InboundMsg): void {
     if (this.closed) return;
-    if (this.queue.length >= ingestQueueLengthMax) {
+    if (this.queue.length - this.queueHead >= ingestQueueLengthMax) {
       this.reply(msg.reply, pubAckError(this.name, jsError("stream_store_failed", "ingest queue full")));
       return;
     }
@@ -162,8 +164,13 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
   private async drain(): Promise<void> {
     this.draining = true;
     try {
-      while (this.queue.length > 0 && !this.closed) {
-        const msg = this.queue.shift()!;
+      while (this.queueHead < this.queue.length && !this.closed) {
+        const msg = this.queue[this.queueHead]!;
+        this.queue[this.queueHead++] = undefined;
+        if (this.queueHead >= 1024 && this.queueHead * 2 >= this.queue.length) {
+          this.queue = this.queue.slice(this.queueHead);
+          this.queueHead = 0;
+        }
         try {
           await this.processOne(msg);
         } catch (err) {
@@ -330,6 +337,7 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
 
   close(): void {
     this.closed = true;
-    this.queue.length = 0;
+    this.queue = [];
+    this.queueHead = 0;
   }
 }
