@@ -9,13 +9,14 @@
  *     fraction (target >= 0.5).
  *  3. Recovery: fill a stream with 4 KiB records, close, time open() with segment index files and
  *     with them deleted (full scan verifying every checksum); extrapolated to seconds per GiB.
+ * The disk is re-probed (0.5 s) right before each append case because shared disks drift.
  * Flags: --dir <path> (default: a temp dir on the same disk as the OS temp dir), --seconds N per
  *        append case (default 3), --recovery-mib N (default 256), --quick (1 s, 64 MiB).
  * Writes bench/results/store-<time>.json.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, open, readdir, rm, unlink } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -58,7 +59,7 @@ async function probeDisk(dir: string, seconds: number): Promise<DiskProbe> {
   await h.close();
   const mib = 1 << 20;
   const chunk = Buffer.alloc(mib, 9);
-  const total = 128;
+  const total = 64;
   const w = await open(path, "w");
   const t0 = performance.now();
   for (let i = 0; i < total; i++) await w.write(chunk, 0, mib, i * mib);
@@ -79,7 +80,12 @@ interface AppendCase {
   records_per_sec: number;
   mib_per_sec: number;
   fsyncs: number;
+  /** The store's own mean fdatasync time during this case. */
+  store_fsync_ms_mean: number;
   records_per_fsync: number;
+  /** fsyncs/s and bandwidth of the disk probe run just before this case. */
+  disk_fsyncs_per_sec: number;
+  disk_mib_per_sec: number;
   bound_records_per_sec: number;
   bound_by: "fsync" | "bandwidth";
   fraction_of_disk_bound: number;
@@ -92,6 +98,7 @@ async function appendCase(root: string, payloadBytes: number, appenders: number,
   const warm = await Promise.all(Array.from({ length: Math.min(appenders, 16) }, () => store.append({ subject, headers: undefined, payload })));
   void warm;
   const syncs0 = store.stats.syncs;
+  const syncMs0 = store.stats.sync_ms_total;
   let appends = 0;
   const t0 = performance.now();
   const until = t0 + seconds * 1000;
@@ -105,6 +112,7 @@ async function appendCase(root: string, payloadBytes: number, appenders: number,
   );
   const secs = (performance.now() - t0) / 1000;
   const fsyncs = store.stats.syncs - syncs0;
+  const syncMs = store.stats.sync_ms_total - syncMs0;
   await store.destroy();
   const frameBytes = frameOverheadBytes + 6 + subject.length + payloadBytes;
   const perFsync = appends / Math.max(1, fsyncs);
@@ -120,7 +128,10 @@ async function appendCase(root: string, payloadBytes: number, appenders: number,
     records_per_sec: rate,
     mib_per_sec: (rate * payloadBytes) / (1 << 20),
     fsyncs,
+    store_fsync_ms_mean: syncMs / Math.max(1, fsyncs),
     records_per_fsync: perFsync,
+    disk_fsyncs_per_sec: disk.fsyncs_per_sec,
+    disk_mib_per_sec: disk.seq_write_mib_per_sec,
     bound_records_per_sec: bound,
     bound_by: byFsync <= byBandwidth ? "fsync" : "bandwidth",
     fraction_of_disk_bound: rate / bound,
@@ -172,35 +183,44 @@ async function main(): Promise<void> {
   if (!(seconds > 0) || !(recoveryMib > 0)) throw new Error("--seconds and --recovery-mib must be positive numbers");
   const root = await mkdtemp(join(values.dir ?? tmpdir(), "sluice-bench-store-"));
   try {
-    console.log(`store bench in ${root} (${seconds}s per append case, ${recoveryMib} MiB recovery)`);
-    const disk = await probeDisk(root, Math.min(seconds, 2));
-    console.log(
-      `disk: fdatasync p50 ${disk.fsync_ms_p50.toFixed(2)} ms, p99 ${disk.fsync_ms_p99.toFixed(2)} ms, ` +
-        `${Math.round(disk.fsyncs_per_sec)} fsyncs/s; sequential write ${disk.seq_write_mib_per_sec.toFixed(0)} MiB/s`,
-    );
+    console.log(`store bench in ${root} (${seconds}s per append case, ${recoveryMib} MiB recovery; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs)`);
+    const show = (label: string, d: DiskProbe): void =>
+      console.log(
+        `disk (${label}): fdatasync p50 ${d.fsync_ms_p50.toFixed(2)} ms, p99 ${d.fsync_ms_p99.toFixed(2)} ms, mean ${d.fsync_ms_mean.toFixed(2)} ms = ` +
+          `${Math.round(d.fsyncs_per_sec)} fsyncs/s; sequential write ${d.seq_write_mib_per_sec.toFixed(0)} MiB/s`,
+      );
+    const before = await probeDisk(root, Math.min(seconds, 2));
+    show("before", before);
+
     const cases: AppendCase[] = [];
-    console.log("\npayload  appenders  records/s   MiB/s  recs/fsync  disk bound/s (by)      fraction");
+    console.log("\npayload  appenders  records/s   MiB/s  recs/fsync  store fsync ms  disk bound/s (by)      fraction");
     for (const size of [128, 4096]) {
       for (const appenders of [1, 16, 256]) {
+        // The shared disk's latency drifts; probe it right before each case and bound against that.
+        const disk = await probeDisk(root, 0.5);
         const c = await appendCase(root, size, appenders, seconds, disk);
         cases.push(c);
         console.log(
           `${String(size).padStart(7)}  ${String(appenders).padStart(9)}  ${Math.round(c.records_per_sec).toString().padStart(9)}  ${c.mib_per_sec.toFixed(1).padStart(6)}  ` +
-            `${c.records_per_fsync.toFixed(1).padStart(10)}  ${Math.round(c.bound_records_per_sec).toString().padStart(12)} (${c.bound_by.padEnd(9)})  ${(c.fraction_of_disk_bound * 100).toFixed(0).padStart(6)} %`,
+            `${c.records_per_fsync.toFixed(1).padStart(10)}  ${c.store_fsync_ms_mean.toFixed(2).padStart(14)}  ${Math.round(c.bound_records_per_sec).toString().padStart(12)} (${c.bound_by.padEnd(9)})  ${(c.fraction_of_disk_bound * 100).toFixed(0).padStart(6)} %`,
         );
       }
     }
+    const after = await probeDisk(root, Math.min(seconds, 2));
+    show("after", after);
     const rec = await recovery(root, recoveryMib);
     console.log(
       `\nrecovery of ${rec.data_mib} MiB (${rec.records} x 4 KiB records), extrapolated linearly to 1 GiB: ` +
         `${rec.seconds_per_gib_with_index.toFixed(2)} s/GiB with index files (${rec.open_with_index_ms.toFixed(0)} ms measured), ` +
-        `${rec.seconds_per_gib_full_scan.toFixed(2)} s/GiB full checksum scan (${rec.open_full_scan_ms.toFixed(0)} ms measured)`,
+        `${rec.seconds_per_gib_full_scan.toFixed(2)} s/GiB full checksum scan (${rec.open_full_scan_ms.toFixed(0)} ms measured). ` +
+        "With index files only the tail segment (<= 64 MiB) is scanned, so that figure does not grow linearly and the per-GiB number overstates it.",
     );
     mkdirSync(resultsDir, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, "-");
     const file = join(resultsDir, `store-${stamp}.json`);
-    const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? "?", node: process.version };
-    writeFileSync(file, `${JSON.stringify({ suite: "store", date: new Date().toISOString(), machine, target_fraction: 0.5, disk, appends: cases, recovery: rec }, null, 2)}\n`);
+    const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? "?", node: process.version, load_average_1m: loadavg()[0] };
+    const payload = { suite: "store", date: new Date().toISOString(), machine, target_fraction: 0.5, disk_before: before, disk_after: after, appends: cases, recovery: rec };
+    writeFileSync(file, `${JSON.stringify(payload, null, 2)}\n`);
     console.log(`\nresults: ${file}`);
   } finally {
     await rm(root, { recursive: true, force: true });

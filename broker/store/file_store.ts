@@ -77,6 +77,29 @@ type Op =
   | { t: "sync"; d: Deferred<void> }
   | { t: "scrub"; d: Deferred<StoreDamage[]> };
 
+/** A batch built (index updated, records encoded) and waiting to be written and synced. */
+interface Batch {
+  seg: Segment;
+  base: number;
+  buf: Uint8Array;
+  sync: boolean;
+  settle: Array<() => void>;
+  victims: Array<Deferred<never>>;
+  erase: Array<IndexEntry<Loc>>;
+  scrubs: Array<Deferred<StoreDamage[]>>;
+  pendingLocs: Loc[];
+  signal: BatchSignal;
+  resolveSignal: () => void;
+  /** Needs the pipeline drained after it (in-place overwrites, scrubs). */
+  exclusive: boolean;
+}
+
+interface BatchFailure {
+  what: string;
+  batch: Batch;
+  err: unknown;
+}
+
 export interface FileStoreStats {
   batches: number;
   syncs: number;
@@ -96,6 +119,10 @@ export class FileStore implements Store {
   private running = false;
   private closed = false;
   private failed: StoreError | undefined;
+  /** The error of the last failed batch (also used to reject a batch written behind it). */
+  private lastFailure: StoreError | undefined;
+  /** The batch whose fsync is in flight (pipelined writer). */
+  private inflight: Promise<BatchFailure | undefined> | undefined;
   private noSpaceUntilMs = 0;
   private damage: StoreDamage[] = [];
   /** Segments whose compaction found damage: left alone for inspection and repair. */
@@ -222,25 +249,93 @@ export class FileStore implements Store {
     return this.submit<void>((d) => ({ t: "limits", limits: { ...limits }, d }));
   }
 
+  /**
+   * The writer loop. Pipelined: batch N+1 is built and written while batch N's fsync is in
+   * flight; N+1's own fsync starts only after N is durable, so each acknowledgement still
+   * follows an fsync issued after its write. Batches that need exclusive I/O (erase, scrub,
+   * segment maintenance, rollover) drain the pipeline first.
+   */
   private async pump(): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
-      while (this.queue.length > 0) {
-        if (this.failed !== undefined) {
-          for (const op of this.queue.splice(0)) op.d.reject(this.failed);
-          break;
+      for (;;) {
+        while (this.queue.length > 0) {
+          if (this.failed !== undefined) {
+            for (const op of this.queue.splice(0)) op.d.reject(this.failed);
+            break;
+          }
+          const act = this.active;
+          if (act.size >= this.cfg.segment_bytes_max && act.size > frameOverheadBytes * 2) {
+            if (!(await this.drain())) continue;
+            if (!(await this.guard("roll over segment", act, act.size, () => this.rollover()))) continue;
+          }
+          const b = this.buildBatch(this.takeBatch());
+          let writeErr: unknown;
+          if (b.buf.length > 0) {
+            try {
+              await b.seg.handle.write(b.base, b.buf);
+              b.seg.size = b.base + b.buf.length;
+              b.seg.writes++;
+              this.stats.bytes_written += b.buf.length;
+            } catch (err) {
+              writeErr = err;
+            }
+          }
+          if (!(await this.drain())) {
+            // The previous batch failed; recovery already cut this batch's bytes too.
+            this.abandon(b, this.lastFailure!);
+            continue;
+          }
+          if (writeErr !== undefined) {
+            const e = await this.failWrites("write", b.seg, b.base, writeErr);
+            this.abandon(b, e);
+            continue;
+          }
+          const done = this.finishBatch(b);
+          if (b.exclusive || this.maintenanceDue()) {
+            this.inflight = done;
+            if (await this.drain()) await this.maintain();
+          } else {
+            this.inflight = done;
+          }
         }
-        const act = this.active;
-        if (act.size >= this.cfg.segment_bytes_max && act.size > frameOverheadBytes * 2) {
-          if (!(await this.guard("roll over segment", act, act.size, () => this.rollover()))) continue;
-        }
-        await this.runBatch(this.takeBatch());
-        await this.maintain();
+        await this.drain();
+        if (this.queue.length === 0) break;
       }
     } finally {
       this.running = false;
     }
+  }
+
+  /** Wait for the batch whose fsync is in flight; on failure recover and report false. */
+  private async drain(): Promise<boolean> {
+    const pending = this.inflight;
+    if (pending === undefined) return true;
+    this.inflight = undefined;
+    const failure = await pending;
+    if (failure === undefined) return true;
+    const e = await this.failWrites(failure.what, failure.batch.seg, failure.batch.base, failure.err);
+    this.abandon(failure.batch, e);
+    return false;
+  }
+
+  /** Reject a batch that will not become durable and release readers waiting on it. */
+  private abandon(b: Batch, e: StoreError): void {
+    for (const v of b.victims) v.reject(e);
+    for (const d of b.scrubs) d.reject(e);
+    b.signal.done = true;
+    b.resolveSignal();
+  }
+
+  private maintenanceDue(): boolean {
+    const sealed = this.segments.length - 1;
+    for (let i = 0; i < sealed; i++) {
+      const s = this.segments[i]!;
+      if (s.live === 0 && i === 0) return true;
+      if (s.msgs > 0 && s.live * 2 < s.msgs && !this.uncompactable.has(s)) return true;
+    }
+    return false;
   }
 
   private takeBatch(): Op[] {
@@ -256,30 +351,39 @@ export class FileStore implements Store {
     return this.queue.splice(0, n);
   }
 
-  /** Run `io`; on failure reject, recover from disk and report false (never throws). */
+  /** Run `io`; on failure recover from disk, reject `victims` and report false (never throws). */
   private async guard(what: string, seg: Segment, goodSize: number, io: () => Promise<void>, victims: Array<Deferred<never>> = []): Promise<boolean> {
     try {
       await io();
       return true;
     } catch (err) {
-      const noSpace = isNoSpace(err);
-      const e = new StoreError("storage_failed", `stream ${this.name}: ${what} failed on segment ${seg.name}: ${(err as Error).message}`);
-      if (noSpace) this.noSpaceUntilMs = this.clock.monotonicMs() + this.cfg.no_space_backoff_ms;
-      // fsync/EIO failures are not retryable (durability rule 4): stop accepting writes.
-      else this.failed = e;
-      // Drop what this batch wrote, then rebuild from what is on disk before anyone hears back,
-      // so a caller that sees the error also sees the state without the failed batch.
-      await seg.handle.truncate(goodSize).catch(() => undefined);
-      await this.recover(this.damage.slice()).catch((re: unknown) => {
-        this.failed ??= new StoreError("storage_failed", `stream ${this.name}: recovery after failure failed: ${(re as Error).message}`);
-      });
+      const e = await this.failWrites(what, seg, goodSize, err);
       for (const v of victims) v.reject(e);
-      if (this.failed !== undefined) for (const op of this.queue.splice(0)) op.d.reject(this.failed);
       return false;
     }
   }
 
-  private async runBatch(ops: Op[]): Promise<void> {
+  /**
+   * A write, fsync or file operation failed: cut `seg` back to `goodSize` (the start of the
+   * first batch not known durable), rebuild from what is on disk, and decide whether writes
+   * may continue. Callers reject the affected operations afterwards, so whoever sees the error
+   * also sees the state without the failed batch.
+   */
+  private async failWrites(what: string, seg: Segment, goodSize: number, err: unknown): Promise<StoreError> {
+    const e = new StoreError("storage_failed", `stream ${this.name}: ${what} failed on segment ${seg.name}: ${(err as Error).message}`);
+    this.lastFailure = e;
+    if (isNoSpace(err)) this.noSpaceUntilMs = this.clock.monotonicMs() + this.cfg.no_space_backoff_ms;
+    // fsync/EIO failures are not retryable (durability rule 4): stop accepting writes.
+    else this.failed = e;
+    await seg.handle.truncate(goodSize).catch(() => undefined);
+    await this.recover(this.damage.slice()).catch((re: unknown) => {
+      this.failed ??= new StoreError("storage_failed", `stream ${this.name}: recovery after failure failed: ${(re as Error).message}`);
+    });
+    if (this.failed !== undefined) for (const op of this.queue.splice(0)) op.d.reject(this.failed);
+    return e;
+  }
+
+  private buildBatch(ops: Op[]): Batch {
     const seg = this.active;
     const base = seg.size;
     const frames: Uint8Array[] = [];
@@ -381,28 +485,42 @@ export class FileStore implements Store {
       }
     }
     if (floor > 0) control(RecordKind.floor, floor);
-    const sync = (this.options.sync === "always" && bytes > 0) || forceSync;
-    const ok = await this.guard("write", seg, base, async () => {
-      if (bytes > 0) {
-        await seg.handle.write(base, concat(frames, bytes));
-        seg.size = base + bytes;
-        seg.dirty = true;
-        this.stats.bytes_written += bytes;
-      }
-      if (sync && seg.dirty) await this.syncSegment(seg);
-      if (erase.length > 0) await this.eraseInPlace(erase);
+    this.stats.batches++;
+    return {
+      seg,
+      base,
+      buf: concat(frames, bytes),
+      sync: (this.options.sync === "always" && bytes > 0) || forceSync,
+      settle,
+      victims,
+      erase,
+      scrubs,
+      pendingLocs,
+      signal,
+      resolveSignal,
+      exclusive: erase.length > 0 || scrubs.length > 0,
+    };
+  }
+
+  /** Make a written batch durable (per policy), then acknowledge it. Returns a failure instead of throwing. */
+  private async finishBatch(b: Batch): Promise<BatchFailure | undefined> {
+    try {
+      if (b.sync && b.seg.dirty) await this.syncSegment(b.seg);
+      if (b.erase.length > 0) await this.eraseInPlace(b.erase);
       if (this.metaDirty) {
         this.metaDirty = false;
         this.meta.damage = this.damage;
         await writeMeta(this.cfgRef.fs, this.cfgRef.dir, this.meta);
       }
-    }, victims);
-    this.stats.batches++;
-    signal.done = true;
-    resolveSignal();
-    if (ok) for (const s of settle) s();
-    for (const d of scrubs) await this.scrubAll().then(d.resolve, d.reject);
-    for (const loc of pendingLocs) loc.batch = undefined;
+    } catch (err) {
+      return { what: b.sync ? "fsync" : "write", batch: b, err };
+    }
+    b.signal.done = true;
+    b.resolveSignal();
+    for (const settle of b.settle) settle();
+    for (const loc of b.pendingLocs) loc.batch = undefined;
+    for (const d of b.scrubs) await this.scrubAll().then(d.resolve, d.reject);
+    return undefined;
   }
 
   /**
@@ -435,8 +553,9 @@ export class FileStore implements Store {
 
   private async syncSegment(seg: Segment): Promise<void> {
     const t = this.clock.monotonicMs();
+    const covered = seg.writes;
     await seg.handle.sync();
-    seg.dirty = false;
+    seg.syncedWrites = Math.max(seg.syncedWrites, covered);
     this.stats.syncs++;
     this.stats.sync_ms_total += this.clock.monotonicMs() - t;
   }

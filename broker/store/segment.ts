@@ -34,8 +34,15 @@ export function parseSegmentFileName(name: string): number | undefined {
 export class Segment {
   /** Replaced by compaction or dropped: its handle is closed, readers must look up again. */
   retired = false;
-  /** Unsynced writes since the last sync (interval/never policies). */
-  dirty = false;
+  /**
+   * Writes issued and writes covered by a completed sync. A sync only covers writes that had
+   * completed when it started (the pipelined writer writes the next batch during a sync).
+   */
+  writes = 0;
+  syncedWrites = 0;
+  get dirty(): boolean {
+    return this.writes > this.syncedWrites;
+  }
   /** Message records in the file, and how many of them are still live. */
   msgs = 0;
   live = 0;

@@ -121,6 +121,10 @@ export class SimDisk {
 
   // ---- used by the views ------------------------------------------------------------------
 
+  isDead(epoch: number): boolean {
+    return epoch !== this.epoch;
+  }
+
   alive(epoch: number): void {
     if (epoch !== this.epoch) throw fsError("EIO", "simulated crash: this process is gone");
   }
@@ -214,20 +218,26 @@ class SimHandle implements FileHandle {
   }
 
   async sync(): Promise<void> {
-    await Promise.resolve();
     const node = this.node;
+    // An fsync covers what was written when it was called; writes issued while it runs (the
+    // store's pipelined writer does that) stay pending and need the next one. It takes a
+    // macrotask, so other operations really do interleave with it.
+    const covered = node.pending.length;
+    const snapshot = node.data.slice();
+    await new Promise<void>((resolve) => setImmediate(resolve));
     try {
       this.disk.step(this.epoch, "sync", this.path);
     } catch (err) {
       // fsyncgate: a failed fsync may drop the dirty pages; later reads see the old bytes.
-      if (this.disk.inode(this.id) === node && (err as { code?: string }).code !== undefined) {
+      if (this.disk.inode(this.id) === node && (err as { code?: string }).code !== undefined && !this.disk.isDead(this.epoch)) {
         node.data = node.durable.slice();
         node.pending = [];
       }
       throw err;
     }
-    node.durable = node.data.slice();
-    node.pending = [];
+    if (this.disk.inode(this.id) !== node) return;
+    node.durable = snapshot;
+    node.pending = node.pending.slice(covered);
   }
 
   async close(): Promise<void> {
