@@ -1,7 +1,7 @@
 /**
  * nats-py (official Python client) against the broker: runs pytest in test/clients/python with
- * the fixture's env. Core group (test_core.py) always; JetStream group (test_jetstream.py) and
- * the examples/ work-queue demo when JetStream answers.
+ * the fixture's env. Core group (test_core.py) always; JetStream group (test_jetstream.py) when
+ * JetStream answers (the examples/ demo is run by work-queue-example.test.ts).
  */
 import { join } from "node:path";
 import { defineClientSuite } from "./lib/define-suite.js";
