@@ -44,9 +44,12 @@ function isNewline(c: string): boolean {
 function endsBareValue(c: string): boolean {
   return c === "" || isBlank(c) || isNewline(c) || c === ";" || c === "," || c === "]" || c === "}";
 }
-/** Characters that end a bare key. */
+/**
+ * Characters that end a bare key. As in nats-server, only whitespace and the separators do:
+ * `a,b: 1` is the (unknown) key "a,b", and `cluster{` does not open a block.
+ */
 function endsBareKey(c: string): boolean {
-  return endsBareValue(c) || c === ":" || c === "=" || c === "{" || c === "[" || c === "#" || c === '"' || c === "'";
+  return c === "" || isBlank(c) || isNewline(c) || c === ":" || c === "=";
 }
 
 export class Lexer {
@@ -97,6 +100,11 @@ export class Lexer {
 
   skipBlanks(): void {
     while (isBlank(this.peek())) this.advance();
+  }
+
+  /** Skips blanks and new lines (not comments). */
+  skipSpace(): void {
+    while (isBlank(this.peek()) || isNewline(this.peek())) this.advance();
   }
 
   atComment(): boolean {

@@ -78,22 +78,16 @@ class Parser {
 
   parseDocument(): ConfMap {
     const pos = this.lx.pos();
-    this.lx.skipGaps();
     const entries: ConfEntry[] = [];
-    if (this.lx.peek() === "{") {
-      // nats-server accepts a whole file wrapped in braces (JSON-like configs).
-      const open = this.lx.pos();
-      this.lx.advance();
-      this.parseEntries(entries, open, 0);
-      this.lx.skipGaps();
-      if (!this.lx.atEnd()) this.lx.fail(`expected end of file after the closing '}', got ${this.lx.describeNext()}`);
-    } else {
-      this.parseEntries(entries, undefined, 0);
-    }
+    this.parseEntries(entries, undefined, 0);
     return { kind: "map", entries, pos };
   }
 
-  /** Entries up to the `}` matching `open` (consumed), or up to end of input when `open` is undefined. */
+  /**
+   * Entries up to the `}` matching `open` (consumed), or up to end of input when `open` is
+   * undefined. At the top level nats-server skips `{` and `}` where a key could start, which is
+   * how files wrapped in braces (JSON-like configs) parse; we do the same.
+   */
   private parseEntries(entries: ConfEntry[], open: Pos | undefined, depth: number): void {
     this.scopes.push(entries);
     try {
@@ -104,12 +98,15 @@ class Parser {
           if (open !== undefined) this.lx.fail(`unexpected end of file: missing '}' for the block opened at line ${open.line}`);
           return;
         }
+        if (open === undefined && (c === "{" || c === "}")) {
+          this.lx.advance();
+          continue;
+        }
         if (c === "}") {
-          if (open === undefined) this.lx.fail("unexpected '}' without a matching '{'");
           this.lx.advance();
           return;
         }
-        this.parseEntry(entries, depth);
+        this.parseEntry(entries, depth, open !== undefined);
         this.endOfValue(open !== undefined);
       }
     } finally {
@@ -117,7 +114,7 @@ class Parser {
     }
   }
 
-  private parseEntry(entries: ConfEntry[], depth: number): void {
+  private parseEntry(entries: ConfEntry[], depth: number, inBlock: boolean): void {
     const key = this.lx.readKey();
     if (!key.quoted && key.text.toLowerCase() === "include" && /[ \t]/.test(this.lx.peek())) {
       this.lx.skipBlanks();
@@ -125,13 +122,16 @@ class Parser {
       entries.push(...this.include(path, pos));
       return;
     }
-    this.lx.skipBlanks();
+    // As nats-server: new lines may come between a key and its separator or value
+    // (`authorization\n{`), and inside blocks also between the separator and the value.
+    this.lx.skipSpace();
     const sep = this.lx.peek();
     if (sep === ":" || sep === "=") {
       this.lx.advance();
-      this.lx.skipBlanks();
+      if (inBlock) this.lx.skipSpace();
+      else this.lx.skipBlanks();
     }
-    if (this.lx.atEnd() || this.lx.atNewline() || this.lx.atComment()) {
+    if (this.lx.atEnd() || this.lx.atNewline() || this.lx.atComment() || (this.lx.peek() === "}" && inBlock)) {
       this.lx.fail(`key "${key.text}" has no value`, key.pos);
     }
     const value = this.parseValue(depth + 1);
@@ -145,6 +145,7 @@ class Parser {
     if (this.lx.atComment()) this.lx.skipComment();
     else if (c === ";" || c === ",") this.lx.advance();
     else if (c === "" || this.lx.atNewline() || (c === "}" && inBlock)) return;
+    else if (c === "}") this.lx.advance(); // nats-server tolerates a stray top-level '}' after a value
     else this.lx.fail(`expected a new line, ';' or ',' after the value, got ${this.lx.describeNext()}`);
   }
 
