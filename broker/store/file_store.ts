@@ -590,7 +590,8 @@ export class FileStore implements Store {
       if (s.live > 0) break;
       front.push(s);
     }
-    const sparse = this.segments.slice(0, -1).find((s) => !front.includes(s) && s.msgs > 0 && s.live * 2 < s.msgs && !this.uncompactable.has(s));
+    // On a full disk compaction's temp file would fail again; dropping whole segments still runs.
+    const sparse = this.clock.monotonicMs() < this.noSpaceUntilMs ? undefined : this.segments.slice(0, -1).find((s) => !front.includes(s) && s.msgs > 0 && s.live * 2 < s.msgs && !this.uncompactable.has(s));
     if (front.length === 0 && sparse === undefined) return;
     // Older segments may hold the record that proves last_seq; restate it in the active one first.
     const lastRecord = encodeControlFrame(RecordKind.lastSeq, this.index.last);
