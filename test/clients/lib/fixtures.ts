@@ -126,7 +126,9 @@ export class JetStreamFixture {
     const ctlDir = join(this.dir, "restart-ctl");
     this.restartCtl = new RestartController(this.server, ctlDir);
     this.restartCtl.start();
-    this.env = { NATS_JS_URL: this.server.url(), NATS_JS_CTL: ctlDir };
+    // Sluice makes consumer acks durable before answering, so after a SIGKILL it must resume
+    // exactly; nats-server (default sync) may lose recent ack state and redeliver (at-least-once).
+    this.env = { NATS_JS_URL: this.server.url(), NATS_JS_CTL: ctlDir, NATS_JS_DURABLE_ACKS: this.kind === "sluice" ? "1" : "0" };
   }
 
   logs(): string {

@@ -2,6 +2,7 @@
 against a `-js` server: env NATS_JS_URL and NATS_JS_CTL."""
 
 import asyncio
+import os
 
 import pytest
 
@@ -248,6 +249,31 @@ async def test_restart_no_loss():
                 await m.ack_sync()
                 i += 1
 
+    # After a crash every message must arrive (no loss). With durable acks (Sluice) exactly once and
+    # in order; otherwise (nats-server's default sync may lose recent consumer state) redeliveries
+    # of messages consumed before the crash are tolerated.
+    exact = os.environ.get("NATS_JS_DURABLE_ACKS") == "1"
+
+    async def consume_after_crash(a, b):
+        if exact:
+            return await consume(a, b)
+        seen = set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RECONNECT_TIMEOUT_S
+        while len(seen) < b - a:
+            assert loop.time() < deadline, f"after the crash only {len(seen)} of {b - a} messages arrived (lost)"
+            try:
+                batch = await psub.fetch(b - a, timeout=MSG_TIMEOUT_S)
+            except asyncio.TimeoutError:
+                continue
+            for m in batch:
+                n = int(m.data)
+                assert n < b, f"unexpected message {n}"
+                if n >= a:
+                    assert n not in seen, f"message {n} delivered twice after the crash"
+                    seen.add(n)
+                await m.ack_sync()
+
     async def restart(mode):
         reconnected.clear()
         await request_restart(env("NATS_JS_CTL"), mode)
@@ -269,10 +295,12 @@ async def test_restart_no_loss():
     await consume(40, 70)
     await publish(100, 150)
     await restart("kill")
-    await consume(70, 150)
+    await consume_after_crash(70, 150)
 
     info = await psub.consumer_info()
-    assert (info.num_pending, info.num_ack_pending, info.ack_floor.stream_seq) == (0, 0, 150), info
+    assert info.num_pending == 0, info
+    if exact:
+        assert (info.num_ack_pending, info.ack_floor.stream_seq) == (0, 150), info
     state = (await js.stream_info(name)).state
     assert (state.messages, state.last_seq) == (150, 150)
     await nc.close()
