@@ -47,6 +47,8 @@ function isReservedReply(reply: string): boolean {
 
 /** CONNECT lines carry JWTs and tokens; bounded separately from max_control_line. */
 const connectLineBytesMax = 64 * 1024;
+/** nats-server's first PING after CONNECT (firstPingInterval). */
+const firstPingDelayMs = 2_000;
 /** Write at once instead of waiting for the end of the event-loop turn. */
 const flushNowBytes = 256 * 1024;
 /** After close, how long a peer that does not read may keep the socket half-open. */
@@ -93,6 +95,7 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
   private held: Buffer[] = [];
   private authTimer: NodeJS.Timeout | undefined = undefined;
   private pingTimer: NodeJS.Timeout | undefined = undefined;
+  private firstPingTimer: NodeJS.Timeout | undefined = undefined;
   private writeDeadlineTimer: NodeJS.Timeout | undefined = undefined;
 
   constructor(
@@ -260,6 +263,19 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
   private connected(): void {
     if (this.authTimer !== undefined) clearTimeout(this.authTimer);
     this.authTimer = undefined;
+    // Like nats-server: one early PING (~2 s after CONNECT, with jitter) measures the RTT shown
+    // in /connz; the regular ping_interval timer takes over after that.
+    const interval = this.ctx.limits.ping_interval_ms;
+    if (interval > 0 && this.firstPingTimer === undefined) {
+      const delay = Math.min(interval, firstPingDelayMs * (1 + Math.random() * 0.2));
+      this.firstPingTimer = setTimeout(() => {
+        if (this.closedFlag || this.pingsOut > 0) return;
+        this.pingsOut++;
+        this.pingSentMs = Date.now();
+        this.send(PING);
+      }, delay);
+      this.firstPingTimer.unref();
+    }
     this.ctx.log.debug(`${this.label()} - Client connection created${this.name === "" ? "" : ` (${this.name})`}`);
     if (this.verbose) this.send(OK);
   }
@@ -494,7 +510,7 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
     this.closedFlag = true;
     this.closeReason = reason;
     this.stopMs = Date.now();
-    for (const t of [this.authTimer, this.writeDeadlineTimer]) if (t !== undefined) clearTimeout(t);
+    for (const t of [this.authTimer, this.writeDeadlineTimer, this.firstPingTimer]) if (t !== undefined) clearTimeout(t);
     if (this.pingTimer !== undefined) clearInterval(this.pingTimer);
     for (const s of this.subs.values()) this.ctx.router.remove(s);
     this.held = [];

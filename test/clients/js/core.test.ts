@@ -170,6 +170,12 @@ describe("nats.js core messaging", () => {
     expect(me?.lang).toBe("nats.js");
     expect(me?.subscriptions_list).toContain("connz.visible");
     sub.unsubscribe();
+    // The server's first PING (~2 s after CONNECT) measures the round trip shown as rtt.
+    await waitFor("rtt measured", async () => {
+      const b = (await (await fetch(`${broker.httpUrl}/connz`)).json()) as { connections: Array<{ name?: string; rtt: string }> };
+      const rtt = b.connections.find((c) => c.name === "core-test")?.rtt;
+      return rtt !== undefined && rtt !== "0s" ? rtt : undefined;
+    });
   });
 });
 
