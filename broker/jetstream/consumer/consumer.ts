@@ -14,6 +14,8 @@ import type { JsLog } from "../types.js";
 import { consumerFilters, type ConsumerConfig } from "./config.js";
 import type { DeliverFn } from "../deliver.js";
 import { publishDeadLetter, publishAdvisory } from "./dead-letter.js";
+import { consumerInfoBody } from "./info.js";
+import { pickByPriority } from "./priority.js";
 import { ackSubject, parseAckPayload, parsePullRequest, type AckRef, type PullRequest } from "./pull.js";
 import { updateAckFloor, type ConsumerState } from "./state.js";
 
@@ -36,12 +38,14 @@ const pumpTurnMax = 512;
 /** Flow control request every this many messages or bytes (push with flow_control). */
 const flowControlMsgs = 512;
 const flowControlBytes = 2 * 1024 * 1024;
-/** Messages examined per priority decision (bounds the cost of each pick). */
-export const priorityScanMax = 256;
+/** Sequences read ahead in parallel. */
+const prefetchMax = 32;
 
 export class JsConsumer implements AttachedConsumer {
   readonly waiting: PullRequest[] = [];
   private readonly redeliverQueue: number[] = [];
+  /** Read-ahead of the next stream sequences (unfiltered, non-priority consumers). */
+  private readonly prefetch = new Map<number, Promise<StoredMessage | undefined>>();
   private pumping = false;
   private pumpAgain = false;
   deleted = false;
@@ -102,6 +106,7 @@ export class JsConsumer implements AttachedConsumer {
   }
 
   onPurge(): void {
+    this.prefetch.clear();
     const first = this.stream.store.state().first_seq;
     if (this.state.cursor < first) this.state.cursor = first;
     let changed = false;
@@ -287,7 +292,15 @@ export class JsConsumer implements AttachedConsumer {
 
   private async nextMatching(start: number): Promise<StoredMessage | undefined> {
     const store = this.stream.store;
-    if (this.filters.length === 0) return store.next(start);
+    if (this.filters.length === 0) {
+      const ahead = this.prefetch.get(start);
+      this.prefetch.delete(start);
+      let m = ahead === undefined ? undefined : await ahead;
+      // A prefetched copy is used only if still in the stream (limits may have removed it).
+      if (m === undefined || m.seq < store.state().first_seq) m = await store.next(start);
+      if (m !== undefined) this.schedulePrefetch(m.seq + 1);
+      return m;
+    }
     if (this.filters.length === 1) return store.next(start, this.filters[0]);
     let best: StoredMessage | undefined;
     for (const f of this.filters) {
@@ -295,6 +308,20 @@ export class JsConsumer implements AttachedConsumer {
       if (m !== undefined && (best === undefined || m.seq < best.seq)) best = m;
     }
     return best;
+  }
+
+  /**
+   * Read the next few sequences in parallel: file-store reads go through the thread pool, and
+   * one read at a time would bound delivery to one message per disk round trip.
+   */
+  private schedulePrefetch(from: number): void {
+    if (this.stream.config.sluice_priority === true || this.filters.length > 0) return;
+    for (const seq of this.prefetch.keys()) if (seq < from) this.prefetch.delete(seq);
+    const last = this.stream.store.state().last_seq;
+    for (let seq = from; seq <= last && seq < from + prefetchMax; seq++) {
+      if (this.prefetch.has(seq)) continue;
+      this.prefetch.set(seq, this.stream.store.get(seq).catch(() => undefined));
+    }
   }
 
   private async nextInOrder(start: number): Promise<StoredMessage | undefined> {
@@ -312,41 +339,8 @@ export class JsConsumer implements AttachedConsumer {
     return undefined;
   }
 
-  /**
-   * Sluice priority: among the next `priorityScanMax` undelivered messages pick the highest
-   * effective priority (header priority + one level per `aging` ms waited), oldest first on ties.
-   */
-  private async pickByPriority(): Promise<StoredMessage | undefined> {
-    const s = this.state;
-    const agingMs = this.stream.config.sluice_priority_aging_ms ?? 0;
-    const nowNs = this.env.clock.nowNs();
-    let best: StoredMessage | undefined;
-    let bestScore = -Infinity;
-    let from = s.cursor;
-    let examined = 0;
-    for (let guard = 0; guard < priorityScanMax * 4 && examined < priorityScanMax; guard++) {
-      const m = await this.nextInOrder(from);
-      if (m === undefined) break;
-      from = m.seq + 1;
-      if (s.ahead.has(m.seq)) {
-        if (m.seq === s.cursor || examined === 0) {
-          // Everything before it is delivered: move the cursor past it.
-          s.ahead.delete(m.seq);
-          s.cursor = m.seq + 1;
-        }
-        continue;
-      }
-      examined++;
-      const p = this.stream.priorities.get(m.seq) ?? 0;
-      const waitedMs = Number((nowNs - m.ts_ns) / 1_000_000n);
-      const score = p + (agingMs > 0 ? Math.floor(Math.max(0, waitedMs) / agingMs) : 0);
-      if (score > bestScore) {
-        best = m;
-        bestScore = score;
-        if (p >= 9 && examined === 1) break;
-      }
-    }
-    return best;
+  private pickByPriority(): Promise<StoredMessage | undefined> {
+    return pickByPriority(this.state, this.stream, this.env.clock.nowNs(), (from) => this.nextInOrder(from));
   }
 
   private deliver(msg: StoredMessage, redelivery: boolean): void {
@@ -583,30 +577,17 @@ export class JsConsumer implements AttachedConsumer {
   /** The stream or consumer is going away: end waiting pull requests with 409. */
   close(reason: "Consumer Deleted" | "Server Shutdown"): void {
     this.deleted = true;
+    this.prefetch.clear();
     for (const req of [...this.waiting]) this.finishRequest(req, 409, reason);
   }
 
   info(nowNs: bigint, clusterName: string | undefined, serverName: string): Record<string, unknown> {
-    const s = this.state;
-    let redelivered = 0;
-    for (const e of s.pending.values()) if (e.deliveries > 1) redelivered++;
-    const ts = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString();
-    const info: Record<string, unknown> = {
-      stream_name: this.stream.name,
-      name: this.name,
-      created: ts(this.createdNs),
-      config: this.config,
-      delivered: { consumer_seq: s.deliveredConsumerSeq, stream_seq: s.deliveredStreamSeq },
-      ack_floor: { consumer_seq: s.ackFloorConsumerSeq, stream_seq: s.ackFloorStreamSeq },
-      num_ack_pending: s.pending.size,
-      num_redelivered: redelivered,
-      num_waiting: this.waiting.length,
-      num_pending: this.numPending(),
-      cluster: { ...(clusterName !== undefined ? { name: clusterName } : {}), leader: serverName },
-      ts: ts(nowNs),
-    };
-    if (this.isPush) info["push_bound"] = this.env.bus.hasInterest(this.config.deliver_subject!);
-    return info;
+    return consumerInfoBody(this, nowNs, clusterName, serverName);
+  }
+
+  /** Push consumers: is a client listening on the deliver subject? */
+  pushBound(): boolean {
+    return this.isPush && this.env.bus.hasInterest(this.config.deliver_subject!);
   }
 
   matchesFilterSubject(subject: string): boolean {
