@@ -56,11 +56,11 @@ function config(prng: Prng, clock: ManualClock): (fs: FileSystem) => FileStoreCo
 }
 
 /** Open, crashing during recovery itself on some seeds (then booting once more). */
-async function reopen(disk: SimDisk, prng: Prng, cfg: (fs: FileSystem) => FileStoreConfig): Promise<FileStore> {
+async function reopen(disk: SimDisk, prng: Prng, cfg: (fs: FileSystem) => FileStoreConfig, options: StoreOptions): Promise<FileStore> {
   if (prng.chance(0.25)) {
     disk.crashAtOp = disk.opCount + 1 + prng.int(8);
     try {
-      const s = await FileStore.open(simOptions, cfg(disk.boot()));
+      const s = await FileStore.open(options, cfg(disk.boot()));
       disk.crashAtOp = Number.POSITIVE_INFINITY;
       await s.close();
     } catch {
@@ -68,7 +68,7 @@ async function reopen(disk: SimDisk, prng: Prng, cfg: (fs: FileSystem) => FileSt
     }
     disk.crashAtOp = Number.POSITIVE_INFINITY;
   }
-  return FileStore.open(simOptions, cfg(disk.boot()));
+  return FileStore.open(options, cfg(disk.boot()));
 }
 
 export async function runPowerLoss(seed: number): Promise<string | undefined> {
@@ -77,7 +77,10 @@ export async function runPowerLoss(seed: number): Promise<string | undefined> {
   const clock = new ManualClock();
   const cfg = config(prng, clock);
   const fail = (what: string): string => `SEED=${seed} power-loss: ${what}`;
-  let store = await FileStore.open(simOptions, cfg(disk.boot()));
+  // Some seeds run with max_msgs (discard old): floors, dropped segments and compaction.
+  const maxMsgs = prng.chance(0.3) ? 3 + prng.int(30) : 0;
+  const options: StoreOptions = { ...simOptions, limits: { ...simOptions.limits, max_msgs: maxMsgs } };
+  let store = await FileStore.open(options, cfg(disk.boot()));
   const issued = new Map<number, Issued>();
   const acked = new Map<number, Issued>(); // seq -> input
   const deleteIssued = new Set<number>();
@@ -102,25 +105,28 @@ export async function runPowerLoss(seed: number): Promise<string | undefined> {
   }
   await Promise.allSettled(inflight.splice(0));
   if (disk.crashes === 0) disk.crash();
-  store = await reopen(disk, prng, cfg);
+  store = await reopen(disk, prng, cfg, options);
   try {
     const st = store.state();
     if (st.damage.length > 0) return fail(`power loss reported as damage: ${JSON.stringify(st.damage)}`);
     const maxAcked = Math.max(0, ...acked.keys());
     if (st.last_seq < maxAcked) return fail(`last_seq ${st.last_seq} < acknowledged ${maxAcked}`);
+    if (maxMsgs > 0 && st.msgs > maxMsgs) return fail(`${st.msgs} messages, max_msgs ${maxMsgs}`);
     for (const [seq, input] of acked) {
       const m = await store.get(seq);
       if (deleteAcked.has(seq)) {
         if (m !== undefined) return fail(`acknowledged delete of ${seq} undone`);
       } else if (m === undefined) {
-        if (!deleteIssued.has(seq)) return fail(`acknowledged seq ${seq} lost`);
+        // Limits remove from the front only, and only while the stream is full.
+        const removedByLimits = maxMsgs > 0 && seq < st.first_seq && st.msgs + deleteIssued.size >= maxMsgs;
+        if (!deleteIssued.has(seq) && !removedByLimits) return fail(`acknowledged seq ${seq} lost`);
       } else if (!same(m, input)) return fail(`acknowledged seq ${seq} changed`);
     }
     let prevId = 0;
-    for (let seq = 1; seq <= st.last_seq; seq++) {
+    for (let seq = maxMsgs > 0 ? Math.max(1, st.first_seq) : 1; seq <= st.last_seq; seq++) {
       const m = await store.get(seq);
       if (m === undefined) {
-        if (!deleteIssued.has(seq)) return fail(`gap at seq ${seq} (last_seq ${st.last_seq})`);
+        if (!deleteIssued.has(seq)) return fail(`gap at seq ${seq} (first_seq ${st.first_seq}, last_seq ${st.last_seq})`);
         continue;
       }
       const input = issued.get(idOf(m));
