@@ -148,6 +148,7 @@ export class JetStream {
       if (JSON.stringify(existing.config) === JSON.stringify(cfg)) return { stream: existing, created: false };
       return jsError("stream_name_exists");
     }
+    if (cfg.sealed) return jsError("stream_invalid_config", "stream configuration for create can not be sealed");
     if (this.deps.maxStreams > 0 && this.streams.size >= this.deps.maxStreams) return jsError("max_streams");
     const limit = cfg.storage === "memory" ? this.deps.maxMemoryBytes : this.deps.maxFileBytes;
     if (limit > 0 && cfg.max_bytes > limit) return jsError(cfg.storage === "memory" ? "memory_resources" : "storage_resources");

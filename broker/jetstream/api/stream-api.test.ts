@@ -62,6 +62,7 @@ describe("STREAM.CREATE", () => {
     ["empty body", () => h.bus.json("$JS.API.STREAM.CREATE.A", ""), 400, 10025, /^invalid JSON: /],
     ["max_age below 100ms", () => create({ name: "A", max_age: 5_000_000 }), 500, 10052, "max age needs to be >= 100ms"],
     ["replicas on a lone server", () => create({ name: "A", num_replicas: 3 }), 500, 10074, "replicas > 1 not supported in non-clustered mode"],
+    ["sealed on create", () => create({ name: "A", sealed: true }), 500, 10052, "stream configuration for create can not be sealed"],
     ["negative replicas", () => create({ name: "A", num_replicas: -1 }), 400, 10133, "replicas count cannot be negative"],
     ["deny_purge with rollups", () => create({ name: "A", deny_purge: true, allow_rollup_hdrs: true }), 500, 10052, "roll-ups require the purge permission"],
     ["invalid retention", () => create({ name: "A", retention: "forever" }), 500, 10052, /retention/],
