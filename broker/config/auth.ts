@@ -16,6 +16,8 @@ import {
   expectString,
   expectStringList,
   fail,
+  optionalString,
+  setOptional,
   walkBlock,
   type Warnings,
 } from "./read.js";
@@ -138,15 +140,16 @@ export function parseUsers(v: ConfValue, path: string, warnings: Warnings, accou
 export function parseAuthorization(v: ConfValue, path: string, warnings: Warnings): AuthorizationConfig {
   const block = expectMap(v, path);
   const auth: AuthorizationConfig = { timeout_ms: authTimeoutMsDefault };
-  const setUser = (x: ConfValue, p: string): void => void (auth.user = expectNonEmptyString(x, p));
-  const setPassword = (x: ConfValue, p: string): void => void (auth.password = expectString(x, p));
+  // Empty values mean "not set", as in nats-server.
+  const setUser = (x: ConfValue, p: string): void => setOptional(auth, "user", optionalString(x, p));
+  const setPassword = (x: ConfValue, p: string): void => setOptional(auth, "password", optionalString(x, p));
   walkBlock(block, path, {
     keys: {
       user: setUser,
       username: setUser,
       password: setPassword,
       pass: setPassword,
-      token: (x, p) => (auth.token = expectNonEmptyString(x, p)),
+      token: (x, p) => setOptional(auth, "token", optionalString(x, p)),
       timeout: (x, p) => {
         const ms = expectSecondsMs(x, p, 0, authTimeoutMsMax);
         auth.timeout_ms = ms === 0 ? authTimeoutMsDefault : ms;

@@ -15,6 +15,8 @@ import {
   expectString,
   expectStringList,
   fail,
+  optionalString,
+  setOptional,
   walkBlock,
   type Warnings,
 } from "./read.js";
@@ -37,9 +39,9 @@ export function parseTls(v: ConfValue, path: string): TlsConfig {
   };
   walkBlock(block, path, {
     keys: {
-      cert_file: (x, p) => (tls.cert_file = expectNonEmptyString(x, p)),
-      key_file: (x, p) => (tls.key_file = expectNonEmptyString(x, p)),
-      ca_file: (x, p) => (tls.ca_file = expectNonEmptyString(x, p)),
+      cert_file: (x, p) => setOptional(tls, "cert_file", optionalString(x, p)),
+      key_file: (x, p) => setOptional(tls, "key_file", optionalString(x, p)),
+      ca_file: (x, p) => setOptional(tls, "ca_file", optionalString(x, p)),
       verify: (x, p) => (tls.verify = expectBool(x, p)),
       timeout: (x, p) => (tls.timeout_ms = expectSecondsMs(x, p, 1, 10 * 60_000)),
       handshake_first: (x, p) => handshakeFirst(x, p, tls),
@@ -119,7 +121,7 @@ export function parseJetStream(v: ConfValue, path: string, js: JetStreamConfig, 
     return;
   }
   js.enabled = true;
-  const storeDir = (x: ConfValue, p: string): void => void (js.store_dir = expectNonEmptyString(x, p));
+  const storeDir = (x: ConfValue, p: string): void => void (js.store_dir = optionalString(x, p) ?? "");
   // -1 is nats-server's "use the dynamic default"; 0 means the same in ServerOptions.
   const memory = (x: ConfValue, p: string): void => void (js.max_memory_store_bytes = jsLimit(x, p));
   const file = (x: ConfValue, p: string): void => void (js.max_file_store_bytes = jsLimit(x, p));
@@ -139,11 +141,11 @@ export function parseJetStream(v: ConfValue, path: string, js: JetStreamConfig, 
       sync_interval: sync,
       sync,
       domain: (x, p) => {
-        const domain = expectNonEmptyString(x, p);
-        if (/[\s.*>]/.test(domain)) fail(x, p, `invalid domain "${domain}": no whitespace, '.', '*' or '>'`);
-        js.domain = domain;
+        const domain = optionalString(x, p);
+        if (domain !== undefined && /[\s.*>]/.test(domain)) fail(x, p, `invalid domain "${domain}": no whitespace, '.', '*' or '>'`);
+        setOptional(js, "domain", domain);
       },
-      encryption_key_file: (x, p) => (js.encryption_key_file = expectNonEmptyString(x, p)),
+      encryption_key_file: (x, p) => setOptional(js, "encryption_key_file", optionalString(x, p)),
     },
     unsupported: jetstreamUnsupported,
   });
@@ -201,15 +203,15 @@ export function parseCluster(v: ConfValue, path: string): ClusterConfig {
         cluster.port = hp.port;
         portSet = true;
       },
-      host: (x, p) => (cluster.host = expectNonEmptyString(x, p)),
-      net: (x, p) => (cluster.host = expectNonEmptyString(x, p)),
+      host: (x, p) => (cluster.host = optionalString(x, p) ?? "0.0.0.0"),
+      net: (x, p) => (cluster.host = optionalString(x, p) ?? "0.0.0.0"),
       port: (x, p) => {
         cluster.port = expectPort(x, p);
         portSet = true;
       },
       routes: (x, p) => (cluster.routes = expectStringList(x, p).map((r) => checkRouteUrl(r, x, p))),
-      advertise: (x, p) => (cluster.advertise = expectNonEmptyString(x, p)),
-      cluster_advertise: (x, p) => (cluster.advertise = expectNonEmptyString(x, p)),
+      advertise: (x, p) => setOptional(cluster, "advertise", optionalString(x, p)),
+      cluster_advertise: (x, p) => setOptional(cluster, "advertise", optionalString(x, p)),
       no_advertise: (x, p) => (cluster.no_advertise = expectBool(x, p)),
       connect_retries: (x, p) => (cluster.connect_retries = expectInt(x, p, 0, 1_000_000)),
       authorization: (x, p) => (cluster.authorization = parseRouteAuthorization(x, p)),

@@ -52,11 +52,24 @@ describe("top-level keys map to ServerOptions", () => {
     expect(loadOk({ conf })).toMatchObject(expected);
   });
 
-  it("leaves defaults alone for an empty file and records the config path", () => {
-    const o = loadOk({ conf: "" });
+  it("leaves defaults alone for a config that sets them, and records the config path", () => {
+    const o = loadOk({ conf: "port: 4222" });
     const { config_file, ...rest } = o;
     expect(rest).toEqual(defaultOptions());
     expect(config_file).toMatch(/sluice\.conf$/);
+  });
+
+  it.each([[""], ["# only a comment\n"]])("rejects a config with no values (%j), as nats-server does", (conf) => {
+    expect(loadError({ conf })).toBe("sluice.conf: config has no values or is empty");
+  });
+
+  it("treats empty strings as unset, as nats-server does", () => {
+    const o = loadOk({ conf: 'pid_file: ""\nserver_name: ""\nhost: ""\nauthorization { token: "" }\njetstream { store_dir: "", domain: "" }' });
+    expect(o).toMatchObject({ server_name: "", host: "0.0.0.0", authorization: { timeout_ms: 2000 } });
+    expect(o.pid_file).toBeUndefined();
+    expect(o.authorization?.token).toBeUndefined();
+    expect(o.jetstream.domain).toBeUndefined();
+    expect(o.jetstream.store_dir).toBe("/tmp/test/nats");
   });
 
   it("warns about bare-number durations and unquoted suffixed durations", () => {
@@ -282,6 +295,7 @@ describe("errors name the file, line and key", () => {
     ["port out of range", "port: 70000", "sluice.conf:1:7: port: port 70000 is out of range (0..65535, or -1 for random)"],
     ["port -2", "port: -2", "sluice.conf:1:7: port: port -2 is out of range (0..65535, or -1 for random)"],
     ["bad listen", "listen: nohostport", 'sluice.conf:1:9: listen: expected a "host:port" address, got "nohostport"'],
+    ["bad listen host", 'listen: "]0.0.0.0:4222"', 'sluice.conf:1:9: listen: expected a "host:port" address, got "]0.0.0.0:4222"'],
     ["bad http", 'http: "h:99999"', "sluice.conf:1:7: http: port 99999 is out of range (0..65535, or -1 for random)"],
     ["bad bool", "debug: maybe", 'sluice.conf:1:8: debug: expected a boolean (true/false), got "maybe"'],
     ["bad int", "max_connections: lots", 'sluice.conf:1:18: max_connections: expected an integer, got "lots"'],

@@ -11,10 +11,11 @@ import {
   expectDurationMs,
   expectHostPort,
   expectInt,
-  expectNonEmptyString,
   expectPort,
   expectSize,
   fail,
+  optionalString,
+  setOptional,
   walkBlock,
   type Handler,
   type Warnings,
@@ -89,14 +90,14 @@ export function applyConfig(root: ConfMap, options: ServerOptions, warnings: War
       facts.positions.set(path, value);
       h(value, path, entry);
     };
-  const host = (x: ConfValue, p: string): void => void (o.host = expectNonEmptyString(x, p));
+  const host = (x: ConfValue, p: string): void => void (o.host = optionalString(x, p) ?? "0.0.0.0");
   const listen = (x: ConfValue, p: string): void => {
     const hp = expectHostPort(x, p);
     if (hp.host !== undefined) o.host = hp.host;
     o.port = portOrDefault(hp.port, 4222);
   };
   const serverName = (x: ConfValue, p: string): void => {
-    const name = expectNonEmptyString(x, p);
+    const name = optionalString(x, p) ?? "";
     if (/\s/.test(name)) fail(x, p, "server name cannot contain spaces");
     o.server_name = name;
   };
@@ -117,8 +118,8 @@ export function applyConfig(root: ConfMap, options: ServerOptions, warnings: War
     o.max_connections = n < 0 ? configLimits.connectionsMax : orDefault(n, 64 * 1024);
   };
   const maxSubs = (x: ConfValue, p: string): void => void (o.max_subscriptions = expectInt(x, p, 0, 2 ** 31 - 1));
-  const pidFile = (x: ConfValue, p: string): void => void (o.pid_file = expectNonEmptyString(x, p));
-  const logFile = (x: ConfValue, p: string): void => void (o.log_file = expectNonEmptyString(x, p));
+  const pidFile = (x: ConfValue, p: string): void => setOptional(o, "pid_file", optionalString(x, p));
+  const logFile = (x: ConfValue, p: string): void => setOptional(o, "log_file", optionalString(x, p));
   /** nats-server's setBaselineOptions: a zero duration means the default. */
   const duration = (x: ConfValue, p: string, fallbackMs: number): number =>
     orDefault(expectDurationMs(x, p, warnings, 0, configLimits.durationMsMax), fallbackMs);
@@ -130,9 +131,9 @@ export function applyConfig(root: ConfMap, options: ServerOptions, warnings: War
     net: host,
     server_name: serverName,
     client_advertise: (x, p) => {
-      const adv = expectNonEmptyString(x, p);
-      if (/\s/.test(adv)) fail(x, p, "client_advertise cannot contain spaces");
-      o.client_advertise = adv;
+      const adv = optionalString(x, p);
+      if (adv !== undefined && /\s/.test(adv)) fail(x, p, "client_advertise cannot contain spaces");
+      setOptional(o, "client_advertise", adv);
     },
     http_port: httpPort,
     monitor_port: httpPort,
@@ -159,23 +160,23 @@ export function applyConfig(root: ConfMap, options: ServerOptions, warnings: War
     lame_duck_grace_period: (x, p) => (o.lame_duck_grace_period_ms = duration(x, p, 10_000)),
     pid_file: pidFile,
     pidfile: pidFile,
-    ports_file_dir: (x, p) => (o.ports_file_dir = expectNonEmptyString(x, p)),
+    ports_file_dir: (x, p) => setOptional(o, "ports_file_dir", optionalString(x, p)),
     log_file: logFile,
     logfile: logFile,
     debug: (x, p) => (o.debug = expectBool(x, p)),
     trace: (x, p) => (o.trace = expectBool(x, p)),
     trace_verbose: (x, p) => (o.trace_verbose = expectBool(x, p)),
     logtime: (x, p) => (o.logtime = expectBool(x, p)),
-    no_auth_user: (x, p) => (o.no_auth_user = expectNonEmptyString(x, p)),
+    no_auth_user: (x, p) => setOptional(o, "no_auth_user", optionalString(x, p)),
     authorization: (x, p) => (o.authorization = parseAuthorization(x, p, warnings)),
     tls: (x, p) => (o.tls = parseTls(x, p)),
     jetstream: (x, p) => parseJetStream(x, p, o.jetstream, warnings),
     cluster: (x, p) => (o.cluster = parseCluster(x, p)),
     accounts: (x, p) => (o.accounts = parseAccounts(x, p, warnings)),
-    system_account: (x, p) => (o.system_account = expectNonEmptyString(x, p)),
+    system_account: (x, p) => setOptional(o, "system_account", optionalString(x, p)),
     // nats-server also takes the JetStream storage root at the top level.
-    store_dir: (x, p) => (o.jetstream.store_dir = expectNonEmptyString(x, p)),
-    storedir: (x, p) => (o.jetstream.store_dir = expectNonEmptyString(x, p)),
+    store_dir: (x, p) => (o.jetstream.store_dir = optionalString(x, p) ?? ""),
+    storedir: (x, p) => (o.jetstream.store_dir = optionalString(x, p) ?? ""),
   };
   for (const k of Object.keys(keys)) keys[k] = track(keys[k] as Handler);
   walkBlock(root, "", { keys, unsupported: unsupportedTopLevel });

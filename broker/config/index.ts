@@ -89,6 +89,7 @@ export function loadServerOptions(
     let positions: ReadonlyMap<string, ConfValue> = new Map();
     if (file !== undefined) {
       const root = parseConfigFile(file, { env, readFile: deps.readFile });
+      if (root.entries.length === 0) throw new ConfigError(`${file}: config has no values or is empty`); // as nats-server
       positions = applyConfig(root, options, warnings).positions;
       options.config_file = resolve(file);
     }

@@ -10,6 +10,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, write
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { Prng } from "../../common/prng.js";
 import { waitFor } from "../../common/wait.js";
 import { loadServerOptions } from "./index.js";
 
@@ -22,6 +23,10 @@ type Relation = "same" | "only sluice rejects" | "only sluice accepts";
 
 const corpus: Array<[string, Relation]> = [
   ["port: 4222", "same"],
+  ["", "same"],
+  ["# nothing\n", "same"],
+  ["authorization { token: '' }", "same"],
+  ['cluster { listen: "]0.0.0.0:6222" }', "same"],
   ['port = 4222; server_name = "n1"', "same"],
   ["port 4222", "same"],
   ["{ port: 4222 }", "same"],
@@ -190,6 +195,64 @@ describe.skipIf(!available)(`flags agree with ${natsServer}`, () => {
     const detail = `nats-server: ${(theirs.stdout + theirs.stderr).trim().slice(0, 300)}\nsluice: ${ours.kind === "exit" ? ours.output.trim() : "ok"}`;
     if (relation === "same") expect(sluiceAccepts, detail).toBe(natsAccepts);
     else expect([natsAccepts, sluiceAccepts], detail).toEqual(relation === "only sluice accepts" ? [false, true] : [true, false]);
+  });
+});
+
+/**
+ * Random configs built from known keys in every syntax style, half of them with one character
+ * inserted or deleted: both must accept or reject alike. Allowed: nats-server rejecting what we
+ * read leniently (a type it will not convert, a malformed value we take as a string, a stray
+ * top-level brace), and us rejecting malformed route URLs or names it only checks at startup, or
+ * `key: # text`, which it reads as the value "# text" and we as a comment.
+ */
+describe.skipIf(!available)("random syntax agrees with nats-server", () => {
+  const seps = [": ", " = ", " ", ":", "=", " : ", "\t", "\n: "];
+  const terms = ["\n", ";\n", ",\n", "; ", ", ", "\n\n", " # c\n", " // c\n", ";"];
+  const values: Array<[string, string[]]> = [
+    ["port", ["4222", "-1", '"4222"', "'4222'"]],
+    ["server_name", ["n1", '"n1"', "'n1'", "n-1.x", '"a\\tb"']],
+    ["debug", ["true", "false", "yes", "no", "on", "off", '"true"', "TRUE"]],
+    ["max_payload", ["1MB", "1mb", "1048576", "512KB", "1M", "1k", "2Mi", "1MiB", "1kib"]],
+    ["ping_interval", ['"2m"', "'30s'", '"1h2m"', '"500ms"']],
+    ["listen", ["127.0.0.1:4222", '"127.0.0.1:4222"', "0.0.0.0:-1", '":4222"']],
+    ["jetstream", ["enabled", "{ store_dir: /tmp/x }", "{store_dir=/tmp/x;max_mem=1G}", "{\n store_dir: '/tmp/x'\n}", "{}", "\n{ max_file: 1G }"]],
+    ["authorization", ["{ user: a, password: b }", "{ users: [ {user: a, password: b} ] }", "{ users = [\n {user: a, password: b}\n {user: c, password: d}\n] }", "{ token: 't' }"]],
+    ["cluster", ['{ listen: "0.0.0.0:6222", routes: [nats-route://a:1, nats-route://b:2] }', "{ port: 6222, routes = [\n  nats-route://a:1\n] }"]],
+    ["max_connections", ["100", "1k", "1K"]],
+  ];
+  const junk = [..."{}[]:=;,#/\\\"'$ \nx1.-()"];
+
+  it("600 generated configs", () => {
+    const prng = new Prng(4222);
+    const pick = <T>(items: readonly T[]): T => prng.pick(items);
+    const dir = mkdtempSync(join(tmpdir(), "sluice-random-differential-"));
+    const file = join(dir, "r.conf");
+    const mismatches: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      let text = "";
+      const entries = 1 + prng.int(4);
+      for (let j = 0; j < entries; j++) {
+        const [key, choices] = pick(values);
+        text += (prng.int(5) === 0 ? "  " : "") + key + pick(seps) + pick(choices) + pick(terms);
+      }
+      if (prng.int(2) === 0) {
+        const at = prng.int(text.length);
+        text = prng.int(2) === 0 ? text.slice(0, at) + pick(junk) + text.slice(at) : text.slice(0, at) + text.slice(at + 1);
+      }
+      writeFileSync(file, text);
+      const theirs = spawnSync(natsServer, ["-c", file, "-t"], { env: {}, encoding: "utf8", timeout: 20_000 });
+      const said = (theirs.stdout + theirs.stderr).trim();
+      const ours = loadServerOptions(["-c", file, "-t"], {});
+      const oursSaid = ours.kind === "exit" ? ours.output.trim() : "";
+      const natsAccepts = theirs.status === 0;
+      const sluiceAccepts = ours.kind === "exit" && ours.code === 0;
+      if (natsAccepts === sluiceAccepts) continue;
+      const lenient = !natsAccepts && /interface conversion|Parse error|unknown field "\}/.test(said);
+      // `key: #x` is the value "#x" to nats-server; to us '#' after a separator starts a comment.
+      const stricter = natsAccepts && (/route URL|server name cannot contain spaces/.test(oursSaid) || (/has no value/.test(oursSaid) && /[:=]\s*(#|\/\/)/.test(text)));
+      if (!lenient && !stricter) mismatches.push(`${JSON.stringify(text)}\n  nats-server: ${said}\n  sluice: ${oursSaid}`);
+    }
+    expect(mismatches, mismatches.join("\n")).toEqual([]);
   });
 });
 

@@ -25,6 +25,18 @@ export function expectString(v: ConfValue, path: string): string {
   return expected(v, path, "a string");
 }
 
+/** nats-server treats an empty string as "not set" for optional settings. */
+export function optionalString(v: ConfValue, path: string): string | undefined {
+  const s = expectString(v, path);
+  return s === "" ? undefined : s;
+}
+
+/** Sets an optional field, or removes it for `undefined` (exactOptionalPropertyTypes-friendly). */
+export function setOptional<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value === undefined) Reflect.deleteProperty(target, key);
+  else target[key] = value;
+}
+
 export function expectNonEmptyString(v: ConfValue, path: string): string {
   const s = expectString(v, path);
   if (s.trim() === "") fail(v, path, "must not be empty");
@@ -161,7 +173,7 @@ export function walkBlock(block: ConfMap, blockPath: string, spec: BlockSpec): v
 export function expectHostPort(v: ConfValue, path: string): { host?: string; port: number } {
   if (v.kind === "int") return { port: expectPort(v, path) };
   const s = expectNonEmptyString(v, path).trim();
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(-?\d+)$/.exec(s);
+  const m = /^(?:\[([0-9a-fA-F:.%a-zA-Z]+)\]|([^:[\]\s]*)):(-?\d{1,5})$/.exec(s);
   if (m === null) return expected(v, path, 'a "host:port" address');
   const host = m[1] ?? m[2] ?? "";
   const port = Number(m[3]);
