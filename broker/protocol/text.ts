@@ -43,6 +43,14 @@ export function writeUint(buf: Uint8Array, pos: number, value: number): number {
     buf[pos] = 48 + value;
     return pos + 1;
   }
+  if (value <= 0x7fffffff) {
+    // Integer fast path (sizes are far below 2^31).
+    let digits = 1;
+    for (let v = value; v >= 10; v = (v / 10) | 0) digits++;
+    let p = pos + digits;
+    for (let v = value; v > 0; v = (v / 10) | 0) buf[--p] = 48 + (v % 10);
+    return pos + digits;
+  }
   let digits = 0;
   for (let v = value; v > 0; v = Math.floor(v / 10)) digits++;
   let p = pos + digits;
