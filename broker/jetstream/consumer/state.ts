@@ -95,6 +95,8 @@ export function updateAckFloor(s: ConsumerState): void {
     if (seq < minSeq) minSeq = seq;
     if (e.consumerSeq < minCseq) minCseq = e.consumerSeq;
   }
-  s.ackFloorStreamSeq = Math.max(s.ackFloorStreamSeq, minSeq - 1);
+  // Never past the cursor: with Sluice priority, messages above it may be delivered (and
+  // pending) while lower ones were not delivered yet.
+  s.ackFloorStreamSeq = Math.max(s.ackFloorStreamSeq, Math.min(minSeq, s.cursor) - 1);
   s.ackFloorConsumerSeq = Math.max(s.ackFloorConsumerSeq, minCseq - 1);
 }
