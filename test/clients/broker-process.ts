@@ -155,7 +155,12 @@ export async function startBroker(
     }
   };
 
-  current = await launch(["-p", "-1", "-m", "-1"]);
+  try {
+    current = await launch(["-p", "-1", "-m", "-1"]);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const first = current;
 
   return {
