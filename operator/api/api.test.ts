@@ -77,7 +77,7 @@ describe("CRD", () => {
     expect(v.additionalPrinterColumns.map((c) => c.name)).toEqual(["Ready", "Replicas", "Version", "Age"]);
     const rules = JSON.stringify(parse(renderCrdYaml()));
     expect(rules).toContain("quantity(self.size).compareTo(quantity(oldSelf.size)) >= 0");
-    expect(rules).toContain("self.replicas == 1 || self.replicas % 2 == 1");
+    expect(rules).toContain("!has(self.replicas) || self.replicas == 1 || self.replicas % 2 == 1");
   });
 
   it("schema describes every field of the TypeScript type", () => {

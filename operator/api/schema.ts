@@ -91,6 +91,8 @@ const storage: JSONSchemaProps = {
 
 const configRule = `self.all(k, k in [${allowedConfigKeyNames.map((k) => `'${k}'`).join(", ")}])`;
 
+// Every rule guards optional fields with has(): the apiserver also evaluates rules against the
+// schema's `default: {}` values, before nested defaults are filled in.
 export const messageQueueSpecSchema: JSONSchemaProps = {
   type: "object",
   description: "Desired state of a broker cluster.",
@@ -155,7 +157,7 @@ export const messageQueueSpecSchema: JSONSchemaProps = {
       },
       "x-kubernetes-validations": [
         {
-          rule: "self.mode != 'secrets' || (has(self.users) && size(self.users) > 0)",
+          rule: "!has(self.mode) || self.mode != 'secrets' || (has(self.users) && size(self.users) > 0)",
           message: "auth.users must list at least one Secret when auth.mode is secrets",
           reason: "FieldValueRequired",
         },
@@ -183,7 +185,7 @@ export const messageQueueSpecSchema: JSONSchemaProps = {
       },
       "x-kubernetes-validations": [
         {
-          rule: "self.mode != 'certManager' || has(self.issuerRef)",
+          rule: "!has(self.mode) || self.mode != 'certManager' || has(self.issuerRef)",
           message: "tls.issuerRef is required when tls.mode is certManager",
           reason: "FieldValueRequired",
         },
@@ -235,13 +237,13 @@ export const messageQueueSpecSchema: JSONSchemaProps = {
   },
   "x-kubernetes-validations": [
     {
-      rule: "self.replicas == 1 || self.replicas % 2 == 1",
+      rule: "!has(self.replicas) || self.replicas == 1 || self.replicas % 2 == 1",
       message: "replicas must be 1 or an odd number (3, 5, 7, 9) so the cluster keeps a Raft majority",
       fieldPath: ".replicas",
       reason: "FieldValueInvalid",
     },
     {
-      rule: "!has(self.jetstream.maxFile) || quantity(self.jetstream.maxFile).compareTo(quantity(self.storage.size)) <= 0",
+      rule: "!has(self.jetstream) || !has(self.jetstream.maxFile) || !has(self.storage) || !has(self.storage.size) || quantity(self.jetstream.maxFile).compareTo(quantity(self.storage.size)) <= 0",
       message: "jetstream.maxFile cannot exceed storage.size",
       reason: "FieldValueInvalid",
     },

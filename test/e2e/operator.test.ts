@@ -156,7 +156,7 @@ describe.skipIf(skip !== undefined)("operator on localkube", () => {
     expect(cond(mq, "Degraded")).toMatchObject({ status: "True", reason: "ClusteringUnavailable" });
     const printed = await kubectl(["get", "mq", "demo", "-n", ns]);
     expect(printed.split("\n")[0]).toMatch(/NAME\s+READY\s+REPLICAS\s+VERSION\s+AGE/);
-  });
+  }, 300_000);
 
   it("lets a nats.js client connect with the credentials Secret and read back a stored message", async () => {
     const user = await secretValue("demo-client", "username");
@@ -198,7 +198,7 @@ describe.skipIf(skip !== undefined)("operator on localkube", () => {
     }
     const events = await getJson<{ items: { reason: string }[] }>(["get", "events", "-n", ns, "--field-selector", "involvedObject.name=demo"]);
     expect(events.items.filter((e) => e.reason === "RestartingBroker")).toHaveLength(3);
-  });
+  }, 420_000);
 
   it("scales with kubectl scale and refuses an even count", async () => {
     await kubectl(["scale", "mq", "demo", "-n", ns, "--replicas=5"]);
@@ -210,7 +210,7 @@ describe.skipIf(skip !== undefined)("operator on localkube", () => {
     await waitReady("demo", 3);
     const shrink = await cluster().kubectl(["patch", "mq", "demo", "-n", ns, "--type", "merge", "-p", '{"spec":{"storage":{"size":"32Mi"}}}']);
     expect(shrink.stderr).toMatch(/storage.size cannot shrink/);
-  });
+  }, 420_000);
 
   it("reconciles idempotently: a converged MessageQueue needs no API writes, drift is repaired", async () => {
     await scaleOperator(0); // this test's Reconciler is the only writer now
@@ -228,7 +228,7 @@ describe.skipIf(skip !== undefined)("operator on localkube", () => {
     await reconciler.reconcile({ namespace: ns, name: "demo" });
     expect(kube.writeCount() - after).toBe(0);
     await scaleOperator(1);
-  });
+  }, 300_000);
 
   it("resumes after the operator is killed mid-reconcile without duplicate resources", async () => {
     await kubectl(["apply", "-f", "-"], mqYaml("second", ns, "  replicas: 1\n  storage:\n    size: 32Mi\n    retainPolicy: Delete\n"));
@@ -244,7 +244,7 @@ describe.skipIf(skip !== undefined)("operator on localkube", () => {
       expect(new Set(names).size, kind).toBe(names.length);
       expect(names.length, kind).toBeGreaterThan(0);
     }
-  });
+  }, 300_000);
 
   it("garbage-collects owned objects on delete and keeps or deletes PVCs per policy", async () => {
     const pvcs = async (mq: string) => (await getJson<{ items: unknown[] }>(["get", "pvc", "-n", ns, "-l", `app.kubernetes.io/instance=${mq}`])).items.length;
@@ -258,5 +258,5 @@ describe.skipIf(skip !== undefined)("operator on localkube", () => {
     );
     await waitFor("second's PVC deleted", async () => (await pvcs("second")) === 0, { timeout_ms: 120_000, interval_ms: 500 });
     expect(await pvcs("demo")).toBe(5);
-  });
+  }, 300_000);
 });
