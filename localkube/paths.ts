@@ -32,17 +32,23 @@ export function versions(): Versions {
   return { kube: get("KUBE_VERSION"), etcd: get("ETCD_VERSION") };
 }
 
+/** An environment override; empty counts as unset. */
+function env(name: string): string | undefined {
+  const v = process.env[name];
+  return v === undefined || v === "" ? undefined : v;
+}
+
 export function sluiceCache(): string {
-  return process.env["SLUICE_CACHE"] ?? join(homedir(), ".cache", "sluice");
+  return env("SLUICE_CACHE") ?? join(homedir(), ".cache", "sluice");
 }
 
 /** `$LOCALKUBE_HOME` or `$SLUICE_CACHE/localkube/<kube version>`. */
 export function localkubeHome(): string {
-  return process.env["LOCALKUBE_HOME"] ?? join(sluiceCache(), "localkube", versions().kube);
+  return env("LOCALKUBE_HOME") ?? join(sluiceCache(), "localkube", versions().kube);
 }
 
 export function binDir(): string {
-  return process.env["LOCALKUBE_BIN_DIR"] ?? join(localkubeHome(), "bin");
+  return env("LOCALKUBE_BIN_DIR") ?? join(localkubeHome(), "bin");
 }
 
 export const BINARIES = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"] as const;
@@ -58,7 +64,7 @@ export function missingBinaries(): Binary[] {
 
 /** Parent of every cluster's state directory: `$LOCALKUBE_STATE_ROOT` or `$SLUICE_CACHE/localkube/clusters`. */
 export function stateRoot(): string {
-  return process.env["LOCALKUBE_STATE_ROOT"] ?? join(sluiceCache(), "localkube", "clusters");
+  return env("LOCALKUBE_STATE_ROOT") ?? join(sluiceCache(), "localkube", "clusters");
 }
 
 export function clusterDir(name: string): string {
@@ -67,7 +73,7 @@ export function clusterDir(name: string): string {
 
 /** Host-wide registry of claimed network slots (bridge lk<n>, 10.244.<n>.0/24), shared by all clusters. */
 export function slotDir(): string {
-  return process.env["LOCALKUBE_RUN"] ?? "/run/localkube/slots";
+  return env("LOCALKUBE_RUN") ?? "/run/localkube/slots";
 }
 
 export const CLUSTER_NAME_RE = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;

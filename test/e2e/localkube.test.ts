@@ -45,6 +45,8 @@ spec:
             - name: POD_NAME
               valueFrom: { fieldRef: { fieldPath: metadata.name } }
           ports: [{ name: http, containerPort: 8080 }]
+          # The startup probe gates liveness: a slow start on a loaded machine must not be killed.
+          startupProbe: { httpGet: { path: /healthz, port: http }, periodSeconds: 1, failureThreshold: 120 }
           readinessProbe: { httpGet: { path: /readyz, port: http }, periodSeconds: 1, failureThreshold: 1 }
           livenessProbe: { httpGet: { path: /healthz, port: 8080 }, periodSeconds: 1, failureThreshold: 2 }
           volumeMounts: [{ name: data, mountPath: /var/lib/localkube-e2e/web }]
@@ -155,7 +157,7 @@ describe.skipIf(skip !== undefined)("localkube", () => {
     }, { timeout_ms: 120_000, interval_ms: 250 });
     const got = await fetch(await podUrl("web-1", "/data/greeting"));
     expect(await got.text()).toBe("hello from web-1");
-  });
+  }, 180_000);
 
   it("removes a pod whose readiness probe fails from the EndpointSlices, and adds it back", async () => {
     const discovery = cluster().kubeconfig.makeApiClient(DiscoveryV1Api);
