@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { Clock } from "../../common/clock.js";
 import type { Bus, BusSubscription } from "../core/bus.js";
 import { jsError, type JsApiError } from "./api/errors.js";
-import { checkConsumerUpdate, consumerFilters, normalizeConsumerConfig, sameConsumerConfig, type ConsumerConfig } from "./consumer/config.js";
+import { checkConsumerUpdate, consumerFilters, normalizeConsumerConfig, sameConsumerConfig } from "./consumer/config.js";
 import { JsConsumer, type ConsumerEnv } from "./consumer/consumer.js";
 import { initialState } from "./consumer/start.js";
 import { fromPersisted, toPersisted } from "./consumer/state.js";
@@ -337,15 +337,5 @@ export class JetStream {
       await s.store.close().catch((err: unknown) => this.deps.log.warn(`close store ${s.name}: ${String(err)}`));
     }
     this.streams.clear();
-  }
-
-  allConsumers(): JsConsumer[] {
-    const out: JsConsumer[] = [];
-    for (const s of this.streams.values()) for (const c of s.consumers.values()) out.push(c);
-    return out;
-  }
-
-  consumerConfigOf(c: JsConsumer): ConsumerConfig {
-    return c.config;
   }
 }

@@ -7,8 +7,8 @@
 import type { Clock } from "../../../common/clock.js";
 import type { Bus } from "../../core/bus.js";
 import type { StoredMessage } from "../../store/types.js";
-import { appendHeaders, statusHeaders, utf8 } from "../headers.js";
-import { matchesAny, subjectMatches } from "../subjects.js";
+import { appendHeaders, statusHeaders } from "../headers.js";
+import { matchesAny } from "../subjects.js";
 import type { AttachedConsumer, JsStream } from "../stream/stream.js";
 import type { JsLog } from "../types.js";
 import { consumerFilters, type ConsumerConfig } from "./config.js";
@@ -105,6 +105,14 @@ export class JsConsumer implements AttachedConsumer {
     this.kick();
   }
 
+  /** Drop out-of-order delivery marks that are behind the cursor or whose message is gone. */
+  private pruneAhead(): void {
+    const store = this.stream.store;
+    for (const seq of this.state.ahead) {
+      if (seq < this.state.cursor || store.numPending(seq) - store.numPending(seq + 1) !== 1) this.state.ahead.delete(seq);
+    }
+  }
+
   onPurge(): void {
     this.prefetch.clear();
     const first = this.stream.store.state().first_seq;
@@ -116,7 +124,7 @@ export class JsConsumer implements AttachedConsumer {
         changed = true;
       }
     }
-    for (const seq of this.state.ahead) if (seq < this.state.cursor) this.state.ahead.delete(seq);
+    this.pruneAhead();
     if (changed) updateAckFloor(this.state);
     this.env.persistSoon(this);
   }
@@ -136,7 +144,11 @@ export class JsConsumer implements AttachedConsumer {
       for (const seq of s.lpsSeqs) if (seq >= s.cursor) n++;
       return n + count(s.lpsEnd + 1);
     }
-    return Math.max(0, count(s.cursor) - s.ahead.size);
+    if (s.ahead.size === 0) return count(s.cursor);
+    // Out-of-order deliveries (priority) still in the stream are not pending any more.
+    let aheadLive = 0;
+    for (const seq of s.ahead) if (store.numPending(seq) - store.numPending(seq + 1) === 1) aheadLive++;
+    return Math.max(0, count(s.cursor) - aheadLive);
   }
 
   ackWaitMs(deliveries: number): number {
@@ -534,6 +546,7 @@ export class JsConsumer implements AttachedConsumer {
   tick(now: number): void {
     if (this.deleted) return;
     const s = this.state;
+    if (s.ahead.size > 0) this.pruneAhead();
     // Redelivery deadlines.
     if (this.config.ack_policy !== "none") {
       for (const [seq, e] of s.pending) if (!e.queued && e.deadlineMs <= now) this.queueRedelivery(seq, e);
@@ -588,13 +601,5 @@ export class JsConsumer implements AttachedConsumer {
   /** Push consumers: is a client listening on the deliver subject? */
   pushBound(): boolean {
     return this.isPush && this.env.bus.hasInterest(this.config.deliver_subject!);
-  }
-
-  matchesFilterSubject(subject: string): boolean {
-    return this.filters.length === 0 || this.filters.some((f) => subjectMatches(f, subject));
-  }
-
-  sendText(subject: string, text: string): void {
-    this.env.bus.publish(subject, undefined, undefined, utf8.encode(text));
   }
 }

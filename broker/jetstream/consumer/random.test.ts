@@ -15,11 +15,11 @@ async function settle(): Promise<void> {
 
 type Json = Record<string, unknown>;
 
-async function walk(seed: number, priority: boolean): Promise<void> {
+async function walk(seed: number, priority: boolean, retention: "limits" | "workqueue" | "interest" = "limits"): Promise<void> {
   const rng = new Prng(seed);
   const h: Harness = await startHarness();
   try {
-    await createStream(h, { name: "S", subjects: ["s.*"], ...(priority ? { sluice_priority: true, sluice_priority_aging_ms: 500 } : {}) });
+    await createStream(h, { name: "S", subjects: ["s.*"], retention, ...(priority ? { sluice_priority: true, sluice_priority_aging_ms: 500 } : {}) });
     await createConsumer(h, "S", { durable_name: "c", ack_policy: "explicit", ack_wait: 1_000_000_000 });
     const published = new Set<number>();
     const done = new Set<number>(); // acked or termed
@@ -86,14 +86,26 @@ async function walk(seed: number, priority: boolean): Promise<void> {
     const info = await consumerInfo(h, "S", "c");
     expect(info, `SEED=${seed}`).toMatchObject({ num_pending: 0, num_ack_pending: 0 });
     expect((info["ack_floor"] as Json)["stream_seq"]).toBe(Math.max(...published));
+    // Work queue and interest streams keep nothing once every message is acked or terminated.
+    if (retention !== "limits") await waitForEmpty(h, seed);
+    else expect(h.js.streams.get("S")!.store.state().msgs).toBe(published.size);
   } finally {
     await h.stop();
   }
+}
+
+async function waitForEmpty(h: Harness, seed: number): Promise<void> {
+  for (let i = 0; i < 100 && h.js.streams.get("S")!.store.state().msgs > 0; i++) await settle();
+  expect(h.js.streams.get("S")!.store.state().msgs, `SEED=${seed}`).toBe(0);
 }
 
 describe("consumer random walks", () => {
   for (let seed = 1; seed <= 6; seed++) {
     it(`FIFO consumer, seed ${seed}`, async () => walk(seed, false));
     it(`priority consumer, seed ${seed}`, async () => walk(seed, true));
+  }
+  for (let seed = 7; seed <= 9; seed++) {
+    it(`workqueue stream, seed ${seed}`, async () => walk(seed, seed % 2 === 0, "workqueue"));
+    it(`interest stream, seed ${seed}`, async () => walk(seed, seed % 2 === 1, "interest"));
   }
 });
