@@ -110,7 +110,20 @@ export function configHash(mq: MessageQueue): string {
     mq.spec.auth.mode === "none" ? "" : names.authSecret(mq),
     mq.spec.tls.mode === "disabled" ? "" : names.tlsSecret(mq),
   ];
-  return fnv1a64([renderBrokerConfig(mq), ...secretNames].join("\0"));
+  return fnv1a64([configTextForHash(mq), ...secretNames].join("\0"));
+}
+
+/**
+ * The config without the route URLs: scaling changes only the peer list, which running brokers
+ * learn through route gossip (and the updated ConfigMap on their next reload), so it must not
+ * restart every broker (operator-lifecycle.md §0.4; infra-operator#643).
+ */
+export function configTextForHash(mq: MessageQueue): string {
+  const routeLine = /^ {4}"nats:\/\/.*:\d+"$/;
+  return renderBrokerConfig(mq)
+    .split("\n")
+    .filter((line) => !routeLine.test(line))
+    .join("\n");
 }
 
 export { configHashAnnotation };

@@ -120,7 +120,12 @@ export class Reconciler {
     const pods = (await kube.list<V1Pod>("v1", "Pod", ns, selectorString(mq))).items.filter((p) =>
       p.metadata?.ownerReferences?.some((o) => o.kind === "StatefulSet" && o.name === names.statefulSet(mq)),
     );
+    // Probe first: a pod counts as ready for rollout decisions only if the kubelet says Ready
+    // *and* the operator itself reaches a healthy broker in it.
+    const brokers = await this.observeBrokers(pods, await this.clientProbeAuth(mq));
+    const unhealthy = new Set(brokers.filter((b) => !b.healthy).map((b) => b.pod));
     const observed = observePods(pods);
+    const gated = observed.map((p) => ({ ...p, ready: p.ready && !unhealthy.has(p.name) }));
     let step: RolloutStep = { kind: "none" };
     if (sts !== undefined) {
       step = nextRolloutStep({
@@ -128,7 +133,7 @@ export class Reconciler {
         statefulSetObservedGeneration: sts.status?.observedGeneration ?? 0,
         updateRevision: sts.status?.updateRevision ?? "",
         desiredReplicas: mq.spec.replicas,
-        pods: observed,
+        pods: gated,
       });
       if (step.kind === "restart" && !mq.spec.paused && applyError === undefined) {
         // Delete only this incarnation (uid precondition): after a crash, a recreated pod of the
@@ -141,7 +146,6 @@ export class Reconciler {
       }
     }
 
-    const brokers = await this.observeBrokers(pods, await this.clientProbeAuth(mq));
     const status = computeStatus({
       mq,
       nowIso,
