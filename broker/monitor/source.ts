@@ -76,6 +76,18 @@ export interface ServerFacts {
   startMs: number;
   cluster: { name: string; addr: string; cluster_port: number; urls: string[] } | undefined;
   jetstream: { enabled: boolean; store_dir: string; max_memory: number; max_storage: number; domain: string | undefined; sync_interval_ms: number; sync_always: boolean };
+  /** Usage figures from the JetStream service's /jsz body (varz `jetstream.stats`); undefined when not running. */
+  jetstream_stats?: JetStreamStats;
+}
+
+export interface JetStreamStats {
+  memory: number;
+  storage: number;
+  reserved_memory: number;
+  reserved_storage: number;
+  accounts: number;
+  ha_assets: number;
+  api: { level: number; total: number; errors: number };
 }
 
 export interface MonitorSource {

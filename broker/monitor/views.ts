@@ -102,7 +102,11 @@ export function varz(f: ServerFacts, c: Counters, p: ProcessStats, httpReqStats:
     mqtt: {},
     websocket: {},
     jetstream: js.enabled
-      ? { config: { max_memory: js.max_memory, max_storage: js.max_storage, store_dir: js.store_dir, sync_interval: ns(js.sync_interval_ms), sync_always: js.sync_always, ...(js.domain === undefined ? {} : { domain: js.domain }) } }
+      ? {
+          config: { max_memory: js.max_memory, max_storage: js.max_storage, store_dir: js.store_dir, sync_interval: ns(js.sync_interval_ms), sync_always: js.sync_always, ...(js.domain === undefined ? {} : { domain: js.domain }) },
+          // nats-server always sends stats with config; clients (natscli `server info`) rely on it.
+          stats: f.jetstream_stats ?? { memory: 0, storage: 0, reserved_memory: 0, reserved_storage: 0, accounts: 0, ha_assets: 0, api: { level: 0, total: 0, errors: 0 } },
+        }
       : {},
     tls_timeout: 2,
     write_deadline: ns(f.write_deadline_ms),

@@ -1,5 +1,5 @@
 /** Snapshots of a Server for broker/monitor (which never sees the server itself). */
-import type { ConnView, Counters, MonitorSource, ServerFacts, SubView } from "../monitor/source.js";
+import type { ConnView, Counters, JetStreamStats, MonitorSource, ServerFacts, SubView } from "../monitor/source.js";
 import type { SublistStats } from "../subjects/sublist.js";
 import type { ClientConnection } from "./client.js";
 import type { Server } from "./server.js";
@@ -50,6 +50,7 @@ export class ServerMonitorSource implements MonitorSource {
         sync_interval_ms: js.sync_interval_ms,
         sync_always: js.sync === "always",
       },
+      ...(js.enabled ? jetStreamStats(this.jsz()) : {}),
     };
   }
 
@@ -140,5 +141,24 @@ function view(c: ClientConnection): ConnView {
     version: c.version,
     user: c.user,
     tls: c.tls,
+  };
+}
+
+/** Picks varz `jetstream.stats` out of the service's /jsz body (same field names as nats-server). */
+function jetStreamStats(jsz: object | undefined): { jetstream_stats?: JetStreamStats } {
+  if (jsz === undefined) return {};
+  const b = jsz as Partial<Record<keyof JetStreamStats, unknown>>;
+  const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+  const api = (typeof b.api === "object" && b.api !== null ? b.api : {}) as Record<string, unknown>;
+  return {
+    jetstream_stats: {
+      memory: num(b.memory),
+      storage: num(b.storage),
+      reserved_memory: num(b.reserved_memory),
+      reserved_storage: num(b.reserved_storage),
+      accounts: num(b.accounts),
+      ha_assets: num(b.ha_assets),
+      api: { level: num(api["level"]), total: num(api["total"]), errors: num(api["errors"]) },
+    },
   };
 }
