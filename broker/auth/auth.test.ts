@@ -119,3 +119,15 @@ describe("Authenticator", () => {
     expect(isBcryptHash("plain")).toBe(false);
   });
 });
+
+describe("bcrypt verification cache", () => {
+  it("remembers only successful checks: a wrong password after a right one still fails", async () => {
+    const hash = bcrypt.hashSync("right-pass", 4);
+    const a = new Authenticator({ users: [{ user: "u", password: hash }] });
+    for (let i = 0; i < 3; i++) {
+      expect((await a.authenticate({ user: "u", pass: "right-pass" })).ok).toBe(true);
+      expect((await a.authenticate({ user: "u", pass: "wrong-pass" })).ok).toBe(false);
+      expect((await a.authenticate({ user: "u", pass: "right-pas" })).ok).toBe(false);
+    }
+  });
+});

@@ -4,6 +4,7 @@
  * Passwords and tokens may be bcrypt hashes (`$2a$`, `$2b$`, `$2y$`); comparing those costs
  * milliseconds of CPU, so the check is async (bcryptjs yields between rounds).
  */
+import { createHash } from "node:crypto";
 import bcrypt from "bcryptjs";
 import { PermissionChecker, type PermissionsSpec } from "./permissions.js";
 
@@ -36,11 +37,33 @@ export function isBcryptHash(s: string): boolean {
   return /^\$2[aby]\$\d\d\$/.test(s);
 }
 
+/**
+ * Successful bcrypt checks, keyed by hash and a SHA-256 of the password (never the password), so
+ * clients that reconnect often (operator probes, reconnect storms) do not pay a bcrypt each time.
+ * Bounded; oldest entries go first. Failed checks are never cached.
+ */
+const verifiedBcrypt = new Set<string>();
+const verifiedBcryptEntriesMax = 1024;
+
+function bcryptCacheKey(given: string, stored: string): string {
+  return `${stored}\0${createHash("sha256").update(given).digest("base64")}`;
+}
+
 async function secretMatches(given: string | undefined, stored: string): Promise<boolean> {
   if (given === undefined) return false;
   if (isBcryptHash(stored)) {
+    const key = bcryptCacheKey(given, stored);
+    if (verifiedBcrypt.has(key)) return true;
     try {
-      return await bcrypt.compare(given, stored);
+      const ok = await bcrypt.compare(given, stored);
+      if (ok) {
+        if (verifiedBcrypt.size >= verifiedBcryptEntriesMax) {
+          const oldest = verifiedBcrypt.values().next().value;
+          if (oldest !== undefined) verifiedBcrypt.delete(oldest);
+        }
+        verifiedBcrypt.add(key);
+      }
+      return ok;
     } catch {
       return false;
     }

@@ -210,6 +210,10 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
       return false;
     }
     this.connectReceived = true;
+    // The client presented its credentials in time; how long bcrypt takes on a busy host is ours,
+    // not the client's, so the auth timer stops here rather than after verification.
+    if (this.authTimer !== undefined) clearTimeout(this.authTimer);
+    this.authTimer = undefined;
     const auth = this.ctx.authenticator;
     if (!auth.required) {
       this.connected();
