@@ -74,7 +74,11 @@ export class JsApiRouter {
     if (reply === undefined || reply === "") return;
     this.js.apiTotal++;
     const t = m.subject.slice(prefix.length).split(".");
-    // Fast paths: no queueing behind stream/consumer management.
+    // Fast paths: no queueing behind stream/consumer management (which may wait on fsync).
+    if (t.length === 1 && t[0] === "INFO") {
+      this.reply(reply, this.accountInfo());
+      return;
+    }
     if (t[0] === "CONSUMER" && t[1] === "MSG" && t[2] === "NEXT" && t.length === 5) {
       const c = this.js.findConsumer(t[3]!, t[4]!);
       if (c === undefined) return; // nats-server does not answer pulls for unknown consumers.
