@@ -10,6 +10,8 @@ NAME="${LOCALKUBE_NAME:-default}"
 if [ ! -d node_modules ]; then step "npm ci"; npm ci --no-audit --no-fund; fi
 step "build TypeScript"
 npx tsc -p tsconfig.json
+step "nats CLI for the connection example (built once, cached)"
+bash scripts/setup.d/30-nats-tools.sh
 step "localkube binaries (first build: 15-30 min, cached afterwards)"
 bash localkube/build/build.sh
 step "start cluster \"$NAME\""
