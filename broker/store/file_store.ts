@@ -14,7 +14,6 @@ import { createSegment, recoverStream, writeSegmentIndex } from "./file_recovery
 import { compactSegment, dropSegments } from "./file_compaction.js";
 import { errorCode } from "./fs.js";
 import type { FileSystem } from "./fs.js";
-import { subjectBytes } from "./msg_index.js";
 import type { IndexEntry, MsgIndex } from "./msg_index.js";
 import { damageEntriesMax, readMeta, writeMeta } from "./meta_file.js";
 import type { StreamMeta } from "./meta_file.js";
@@ -23,13 +22,14 @@ import {
   decodeMsgBody,
   encodeControlFrame,
   encodeErasedFrame,
-  encodeMsgFrame,
   frameChecksumOk,
   frameOverheadBytes,
   RecordKind,
 } from "./record.js";
 import type { BodyCipher } from "./record.js";
-import type { BatchSignal, Loc, Segment } from "./segment.js";
+import type { Loc, Segment } from "./segment.js";
+import { buildBatch } from "./batch_builder.js";
+import type { Batch, BatchFailure, Deferred, Op } from "./batch_builder.js";
 import { scanSegment } from "./segment_scan.js";
 import { StoreError } from "./types.js";
 import type { AppendInput, AppendResult, PurgeRequest, Store, StoreDamage, StoredMessage, StoreLimits, StoreOptions, StoreState } from "./types.js";
@@ -62,43 +62,6 @@ export const fileStoreDefaults = {
   no_space_backoff_ms: 1000,
 } as const;
 const segmentBytesCeiling = 2 ** 31; // offsets are u32 in index files
-
-interface Deferred<T> {
-  resolve(v: T): void;
-  reject(e: Error): void;
-}
-
-type Op =
-  | { t: "append"; input: AppendInput; d: Deferred<AppendResult> }
-  | { t: "delete"; seq: number; erase: boolean; d: Deferred<boolean> }
-  | { t: "purge"; req: PurgeRequest; d: Deferred<number> }
-  | { t: "expire"; now_ns: bigint; d: Deferred<number[]> }
-  | { t: "limits"; limits: StoreLimits; d: Deferred<void> }
-  | { t: "sync"; d: Deferred<void> }
-  | { t: "scrub"; d: Deferred<StoreDamage[]> };
-
-/** A batch built (index updated, records encoded) and waiting to be written and synced. */
-interface Batch {
-  seg: Segment;
-  base: number;
-  buf: Uint8Array;
-  sync: boolean;
-  settle: Array<() => void>;
-  victims: Array<Deferred<never>>;
-  erase: Array<IndexEntry<Loc>>;
-  scrubs: Array<Deferred<StoreDamage[]>>;
-  pendingLocs: Loc[];
-  signal: BatchSignal;
-  resolveSignal: () => void;
-  /** Needs the pipeline drained after it (in-place overwrites, scrubs). */
-  exclusive: boolean;
-}
-
-interface BatchFailure {
-  what: string;
-  batch: Batch;
-  err: unknown;
-}
 
 export interface FileStoreStats {
   batches: number;
@@ -384,122 +347,24 @@ export class FileStore implements Store {
   }
 
   private buildBatch(ops: Op[]): Batch {
-    const seg = this.active;
-    const base = seg.size;
-    const frames: Uint8Array[] = [];
-    let bytes = 0;
-    let floor = 0;
-    let forceSync = false;
-    let resolveSignal!: () => void;
-    const signal: BatchSignal = { done: false, promise: new Promise<void>((r) => (resolveSignal = r)) };
-    const settle: Array<() => void> = [];
-    const victims: Array<Deferred<never>> = [];
-    const erase: Array<IndexEntry<Loc>> = [];
-    const pendingLocs: Loc[] = [];
-    const scrubs: Array<Deferred<StoreDamage[]>> = [];
-    const emit = (f: Uint8Array, rec: { kind: RecordKind; seq: number; ts_ns: bigint; subject: string; size_bytes: number }): number => {
-      const off = base + bytes;
-      frames.push(f);
-      bytes += f.length;
-      seg.records?.push({ kind: rec.kind, seq: rec.seq, ts_ns: rec.ts_ns, offset: off, frame_bytes: f.length, subject: rec.subject, size_bytes: rec.size_bytes });
-      return off;
-    };
-    const control = (kind: RecordKind, seq: number): void => {
-      emit(encodeControlFrame(kind, seq), { kind, seq, ts_ns: 0n, subject: "", size_bytes: 0 });
-    };
-    const removed = (entries: Array<IndexEntry<Loc>>): number[] => {
-      const first = this.index.firstLiveOrNext;
-      for (const e of entries) {
-        e.ref.seg.noteRemoved(e.ref.len);
-        this.cache.delete(e.seq);
-        if (e.seq < first) floor = Math.max(floor, first);
-        else control(RecordKind.tombstone, e.seq);
-      }
-      return entries.map((e) => e.seq);
-    };
-    for (const op of ops) {
-      try {
-        switch (op.t) {
-          case "append": {
-            const { input } = op;
-            const hb = input.headers?.length ?? 0;
-            const { seq, size_bytes } = this.index.admit(input.subject, hb, input.payload.length, input.seq);
-            const ts_ns = input.ts_ns ?? this.clock.nowNs();
-            const frame = encodeMsgFrame(seq, ts_ns, input, this.cipher, subjectBytes(input.subject));
-            const off = emit(frame, { kind: RecordKind.msg, seq, ts_ns, subject: input.subject, size_bytes });
-            const loc: Loc = { seg, off, len: frame.length, batch: signal };
-            pendingLocs.push(loc);
-            this.index.add({ seq, ts_ns, subject: input.subject, size_bytes, ref: loc });
-            seg.noteMsg(seq, frame.length);
-            const gone = removed(this.index.enforce(input.subject));
-            this.stats.appends++;
-            settle.push(() => op.d.resolve({ seq, ts_ns, removed: gone }));
-            victims.push(op.d as Deferred<never>);
-            break;
+    return buildBatch(
+      {
+        seg: this.active,
+        index: this.index,
+        cache: this.cache,
+        clock: this.clock,
+        cipher: this.cipher,
+        stats: this.stats,
+        syncAlways: this.options.sync === "always",
+        limitsChanged: (limits) => {
+          if (this.meta !== undefined && JSON.stringify(this.meta.limits) !== JSON.stringify(limits)) {
+            this.meta.limits = { ...limits };
+            this.metaDirty = true;
           }
-          case "delete": {
-            const e = this.index.remove(op.seq);
-            if (e !== undefined) {
-              removed([e]);
-              if (op.erase) erase.push(e);
-            }
-            settle.push(() => op.d.resolve(e !== undefined));
-            victims.push(op.d as Deferred<never>);
-            break;
-          }
-          case "purge": {
-            const n = removed(this.index.purge(op.req)).length;
-            if (op.req.up_to_seq !== undefined && this.index.msgs === 0) floor = Math.max(floor, this.index.firstLiveOrNext);
-            settle.push(() => op.d.resolve(n));
-            victims.push(op.d as Deferred<never>);
-            break;
-          }
-          case "expire": {
-            const gone = removed([...this.index.expire(op.now_ns), ...this.index.enforce()]);
-            settle.push(() => op.d.resolve(gone));
-            victims.push(op.d as Deferred<never>);
-            break;
-          }
-          case "limits": {
-            this.index.limits = { ...op.limits };
-            if (this.meta !== undefined && JSON.stringify(this.meta.limits) !== JSON.stringify(op.limits)) {
-              this.meta.limits = { ...op.limits };
-              this.metaDirty = true;
-            }
-            removed(this.index.enforce());
-            settle.push(() => op.d.resolve());
-            victims.push(op.d as Deferred<never>);
-            break;
-          }
-          case "scrub":
-            scrubs.push(op.d);
-            break;
-          case "sync":
-            forceSync = true;
-            settle.push(() => op.d.resolve());
-            victims.push(op.d as Deferred<never>);
-            break;
-        }
-      } catch (err) {
-        op.d.reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    }
-    if (floor > 0) control(RecordKind.floor, floor);
-    this.stats.batches++;
-    return {
-      seg,
-      base,
-      buf: concat(frames, bytes),
-      sync: (this.options.sync === "always" && bytes > 0) || forceSync,
-      settle,
-      victims,
-      erase,
-      scrubs,
-      pendingLocs,
-      signal,
-      resolveSignal,
-      exclusive: erase.length > 0 || scrubs.length > 0,
-    };
+        },
+      },
+      ops,
+    );
   }
 
   /** Make a written batch durable (per policy), then acknowledge it. Returns a failure instead of throwing. */
@@ -731,17 +596,6 @@ export class FileStore implements Store {
 function isNoSpace(err: unknown): boolean {
   const code = errorCode(err);
   return code === "ENOSPC" || code === "EDQUOT";
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
-  let p = 0;
-  for (const b of parts) {
-    out.set(b, p);
-    p += b.length;
-  }
-  return out;
 }
 
 function copyMsg(m: StoredMessage): StoredMessage {

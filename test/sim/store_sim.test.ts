@@ -18,7 +18,7 @@ describe("store under simulated faults", () => {
       if (f !== undefined) failures.push(f);
     }
     expect(failures.slice(0, 5)).toEqual([]);
-  }, 300_000);
+  }, 600_000);
 
   it("detects every bit flip in segments and never serves corrupted bytes", async () => {
     const failures: string[] = [];
@@ -27,5 +27,5 @@ describe("store under simulated faults", () => {
       if (f !== undefined) failures.push(f);
     }
     expect(failures.slice(0, 5)).toEqual([]);
-  }, 300_000);
+  }, 600_000);
 });

@@ -1,0 +1,190 @@
+/**
+ * Building one group-commit batch: apply each queued operation to the index in order (sequence
+ * assignment, limits, deletes, purges) and encode the records that persist those decisions,
+ * all synchronously. The writer loop in file_store.ts then writes the buffer and fsyncs it.
+ */
+import type { Clock } from "../../common/clock.js";
+import type { IndexEntry, MsgIndex } from "./msg_index.js";
+import { subjectBytes } from "./msg_index.js";
+import { encodeControlFrame, encodeMsgFrame, RecordKind } from "./record.js";
+import type { BodyCipher } from "./record.js";
+import type { BatchSignal, Loc, Segment } from "./segment.js";
+import type { AppendInput, AppendResult, PurgeRequest, StoreDamage, StoreLimits } from "./types.js";
+
+export interface Deferred<T> {
+  resolve(v: T): void;
+  reject(e: Error): void;
+}
+
+export type Op =
+  | { t: "append"; input: AppendInput; d: Deferred<AppendResult> }
+  | { t: "delete"; seq: number; erase: boolean; d: Deferred<boolean> }
+  | { t: "purge"; req: PurgeRequest; d: Deferred<number> }
+  | { t: "expire"; now_ns: bigint; d: Deferred<number[]> }
+  | { t: "limits"; limits: StoreLimits; d: Deferred<void> }
+  | { t: "sync"; d: Deferred<void> }
+  | { t: "scrub"; d: Deferred<StoreDamage[]> };
+
+/** A batch built (index updated, records encoded) and waiting to be written and synced. */
+export interface Batch {
+  seg: Segment;
+  base: number;
+  buf: Uint8Array;
+  sync: boolean;
+  settle: Array<() => void>;
+  victims: Array<Deferred<never>>;
+  erase: Array<IndexEntry<Loc>>;
+  scrubs: Array<Deferred<StoreDamage[]>>;
+  pendingLocs: Loc[];
+  signal: BatchSignal;
+  resolveSignal: () => void;
+  /** Needs the pipeline drained after it (in-place overwrites, scrubs). */
+  exclusive: boolean;
+}
+
+export interface BatchFailure {
+  what: string;
+  batch: Batch;
+  err: unknown;
+}
+
+/** What building a batch needs from the store. */
+export interface BatchContext {
+  /** The active segment: records go at its end. */
+  seg: Segment;
+  index: MsgIndex<Loc>;
+  cache: { delete(seq: number): void };
+  clock: Clock;
+  cipher: BodyCipher | undefined;
+  stats: { appends: number; batches: number };
+  syncAlways: boolean;
+  limitsChanged(limits: StoreLimits): void;
+}
+
+export function buildBatch(ctx: BatchContext, ops: Op[]): Batch {
+  const seg = ctx.seg;
+  const base = seg.size;
+  const frames: Uint8Array[] = [];
+  let bytes = 0;
+  let floor = 0;
+  let forceSync = false;
+  let resolveSignal!: () => void;
+  const signal: BatchSignal = { done: false, promise: new Promise<void>((r) => (resolveSignal = r)) };
+  const settle: Array<() => void> = [];
+  const victims: Array<Deferred<never>> = [];
+  const erase: Array<IndexEntry<Loc>> = [];
+  const pendingLocs: Loc[] = [];
+  const scrubs: Array<Deferred<StoreDamage[]>> = [];
+  const emit = (f: Uint8Array, rec: { kind: RecordKind; seq: number; ts_ns: bigint; subject: string; size_bytes: number }): number => {
+    const off = base + bytes;
+    frames.push(f);
+    bytes += f.length;
+    seg.records?.push({ kind: rec.kind, seq: rec.seq, ts_ns: rec.ts_ns, offset: off, frame_bytes: f.length, subject: rec.subject, size_bytes: rec.size_bytes });
+    return off;
+  };
+  const control = (kind: RecordKind, seq: number): void => {
+    emit(encodeControlFrame(kind, seq), { kind, seq, ts_ns: 0n, subject: "", size_bytes: 0 });
+  };
+  const removed = (entries: Array<IndexEntry<Loc>>): number[] => {
+    const first = ctx.index.firstLiveOrNext;
+    for (const e of entries) {
+      e.ref.seg.noteRemoved(e.ref.len);
+      ctx.cache.delete(e.seq);
+      if (e.seq < first) floor = Math.max(floor, first);
+      else control(RecordKind.tombstone, e.seq);
+    }
+    return entries.map((e) => e.seq);
+  };
+  for (const op of ops) {
+    try {
+      switch (op.t) {
+        case "append": {
+          const { input } = op;
+          const hb = input.headers?.length ?? 0;
+          const { seq, size_bytes } = ctx.index.admit(input.subject, hb, input.payload.length, input.seq);
+          const ts_ns = input.ts_ns ?? ctx.clock.nowNs();
+          const frame = encodeMsgFrame(seq, ts_ns, input, ctx.cipher, subjectBytes(input.subject));
+          const off = emit(frame, { kind: RecordKind.msg, seq, ts_ns, subject: input.subject, size_bytes });
+          const loc: Loc = { seg, off, len: frame.length, batch: signal };
+          pendingLocs.push(loc);
+          ctx.index.add({ seq, ts_ns, subject: input.subject, size_bytes, ref: loc });
+          seg.noteMsg(seq, frame.length);
+          const gone = removed(ctx.index.enforce(input.subject));
+          ctx.stats.appends++;
+          settle.push(() => op.d.resolve({ seq, ts_ns, removed: gone }));
+          victims.push(op.d as Deferred<never>);
+          break;
+        }
+        case "delete": {
+          const e = ctx.index.remove(op.seq);
+          if (e !== undefined) {
+            removed([e]);
+            if (op.erase) erase.push(e);
+          }
+          settle.push(() => op.d.resolve(e !== undefined));
+          victims.push(op.d as Deferred<never>);
+          break;
+        }
+        case "purge": {
+          const n = removed(ctx.index.purge(op.req)).length;
+          if (op.req.up_to_seq !== undefined && ctx.index.msgs === 0) floor = Math.max(floor, ctx.index.firstLiveOrNext);
+          settle.push(() => op.d.resolve(n));
+          victims.push(op.d as Deferred<never>);
+          break;
+        }
+        case "expire": {
+          const gone = removed([...ctx.index.expire(op.now_ns), ...ctx.index.enforce()]);
+          settle.push(() => op.d.resolve(gone));
+          victims.push(op.d as Deferred<never>);
+          break;
+        }
+        case "limits": {
+          ctx.index.limits = { ...op.limits };
+          ctx.limitsChanged(op.limits);
+          removed(ctx.index.enforce());
+          settle.push(() => op.d.resolve());
+          victims.push(op.d as Deferred<never>);
+          break;
+        }
+        case "scrub":
+          scrubs.push(op.d);
+          break;
+        case "sync":
+          forceSync = true;
+          settle.push(() => op.d.resolve());
+          victims.push(op.d as Deferred<never>);
+          break;
+      }
+    } catch (err) {
+      op.d.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+  if (floor > 0) control(RecordKind.floor, floor);
+  ctx.stats.batches++;
+  return {
+    seg,
+    base,
+    buf: concat(frames, bytes),
+    sync: (ctx.syncAlways && bytes > 0) || forceSync,
+    settle,
+    victims,
+    erase,
+    scrubs,
+    pendingLocs,
+    signal,
+    resolveSignal,
+    exclusive: erase.length > 0 || scrubs.length > 0,
+  };
+}
+
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let p = 0;
+  for (const b of parts) {
+    out.set(b, p);
+    p += b.length;
+  }
+  return out;
+}
