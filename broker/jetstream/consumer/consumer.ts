@@ -167,8 +167,8 @@ export class JsConsumer implements AttachedConsumer {
     if (parsed.kind === "status") return this.status(reply, parsed.code, parsed.description);
     const req = parsed.request;
     this.state.lastActiveMs = now;
+    if (this.waiting.length >= (this.config.max_waiting ?? 512)) this.dropDeadRequests();
     if (this.waiting.length >= (this.config.max_waiting ?? 512)) {
-      // nats-server drops the oldest request to make room only when it has expired; else refuses.
       if (req.heartbeatMs === 0) this.status(reply, 409, "Exceeded MaxWaiting");
       return;
     }
