@@ -13,7 +13,8 @@ const paths = ["/", "/varz", "/connz", "/subsz", "/subscriptionsz", "/routez", "
 
 export class MonitorServer {
   private readonly http: HttpServer;
-  private readonly metrics: Registry;
+  /** The /metrics registry; internal services add their series to it. */
+  readonly metrics: Registry;
   private readonly reqStats: Record<string, number> = {};
   private lastCpu = process.cpuUsage();
   private lastCpuAt = performance.now();

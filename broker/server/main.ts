@@ -93,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (opts.http_port !== 0) {
       monitor = new MonitorServer(source, (m) => logger.error(m));
+      for (const svc of server.services) svc.registerMetrics?.(monitor.metrics);
       const port = await monitor.listen(httpHost, opts.http_port);
       logger.info(`Starting http monitor on ${hostPort(httpHost, port)}`);
     }

@@ -4,6 +4,7 @@
  * contribute to monitoring. main.ts discovers JetStream by dynamically importing
  * broker/jetstream/index.js (see broker/README.md).
  */
+import type { Registry } from "prom-client";
 import type { Bus } from "../core/bus.js";
 import type { ServerOptions } from "../config/options.js";
 import type { Logger } from "./logger.js";
@@ -18,6 +19,8 @@ export interface InternalService {
   monitor?(): object;
   /** Contributes to /healthz; false makes it 503. */
   healthy?(): boolean;
+  /** Adds the service's own series to /metrics (e.g. per-stream gauges). */
+  registerMetrics?(registry: Registry): void;
 }
 
 /** What broker/jetstream/index.ts exports for main.ts to find. */

@@ -95,6 +95,10 @@ describe.skipIf(!available)("nats CLI against sluice broker -js", () => {
     expect(next).toMatch(/Acknowledged message/);
     const info = await nats("stream", "info", "CLI", "--json");
     expect((JSON.parse(info) as { state: { messages: number } }).state.messages).toBe(1);
+    // The same state on /metrics, registered by the JetStream service on the monitor's registry.
+    const metrics = await (await fetch(`${broker.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^sluice_jetstream_stream_messages\{stream="CLI"\} 1$/m);
+    expect(metrics).toMatch(/^sluice_jetstream_consumer_num_pending\{stream="CLI",consumer="WORKER"\} 0$/m);
   });
 
   it("kv add, put, get", async () => {
