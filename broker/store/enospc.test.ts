@@ -61,7 +61,9 @@ describe("store on a full filesystem (tmpfs)", () => {
     for (const i of [1, Math.floor(acked / 2), acked]) expect((await store.get(i))?.payload).toEqual(payload(i));
     expect(store.state()).toMatchObject({ msgs: acked, last_seq: acked, damage: [] });
     await store.close();
-    const again = await FileStore.open(options, { fs, dir, segment_bytes_max: 64 * 1024 });
+    // No back-off on reopen either: opening on a full disk may itself meet ENOSPC (metadata), and
+    // the default back-off would then refuse the append below for a while after space is freed.
+    const again = await FileStore.open(options, { fs, dir, segment_bytes_max: 64 * 1024, no_space_backoff_ms: 0 });
     expect(again.state()).toMatchObject({ msgs: acked, last_seq: acked, damage: [] });
     for (let i = 1; i <= acked; i++) expect((await again.get(i))?.payload).toEqual(payload(i));
     // Freeing space (purge drops whole segments) lets appends continue.
