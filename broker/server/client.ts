@@ -267,8 +267,6 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
   }
 
   private connected(): void {
-    if (this.authTimer !== undefined) clearTimeout(this.authTimer);
-    this.authTimer = undefined;
     // Like nats-server: one early PING (~2 s after CONNECT, with jitter) measures the RTT shown
     // in /connz; the regular ping_interval timer takes over after that.
     const interval = this.ctx.limits.ping_interval_ms;
