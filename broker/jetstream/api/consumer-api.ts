@@ -3,7 +3,7 @@ import type { JsConsumer } from "../consumer/consumer.js";
 import type { CreateAction, JetStream } from "../jetstream.js";
 import { hasPathSeparator, isValidName } from "../names.js";
 import { jsError } from "./errors.js";
-import { errorResponse, parseBody, response } from "./shapes.js";
+import { errorResponse, page, parseBody, response } from "./shapes.js";
 
 type Json = Record<string, unknown>;
 
@@ -79,15 +79,11 @@ export function consumerNames(js: JetStream, streamName: string, payload: Uint8A
   if (!body.ok) return errorResponse(kind, jsError("invalid_json", body.error));
   const stream = js.streams.get(streamName);
   if (stream === undefined) return errorResponse(kind, jsError("stream_not_found"));
-  const offset = typeof body.value["offset"] === "number" && body.value["offset"] > 0 ? Math.floor(body.value["offset"]) : 0;
   const all = [...stream.consumers.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const limit = list ? 256 : 1024;
-  const page = all.slice(offset, offset + limit);
+  const { items, ...paging } = page(body.value, all, list);
   return response(kind, {
-    total: all.length,
-    offset,
-    limit,
-    consumers: list ? page.map((c) => consumerInfo(js, c)) : page.map((c) => c.name),
+    ...paging,
+    consumers: list ? items.map((c) => consumerInfo(js, c)) : items.map((c) => c.name),
     ...(list ? { missing: [] } : {}),
   });
 }

@@ -41,3 +41,15 @@ export function parseBody(payload: Uint8Array): { ok: true; value: Record<string
     return { ok: false, error: err instanceof Error ? err.message : String(err) };
   }
 }
+
+/** Page sizes of nats-server's NAMES and LIST responses. */
+export const namesPageSize = 1024;
+export const listPageSize = 256;
+
+/** One page of a NAMES/LIST response: the request's `offset` (ignored unless a positive number). */
+export function page<T>(request: Record<string, unknown>, all: readonly T[], list: boolean): { total: number; offset: number; limit: number; items: T[] } {
+  const raw = request["offset"];
+  const offset = typeof raw === "number" && raw > 0 ? Math.floor(raw) : 0;
+  const limit = list ? listPageSize : namesPageSize;
+  return { total: all.length, offset, limit, items: all.slice(offset, offset + limit) };
+}

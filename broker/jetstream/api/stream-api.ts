@@ -8,12 +8,10 @@ import type { JsStream } from "../stream/stream.js";
 import { storeErrorToApi } from "../stream/stream.js";
 import { subjectsOverlap } from "../subjects.js";
 import { jsError } from "./errors.js";
-import { errorResponse, parseBody, response, streamInfo } from "./shapes.js";
+import { errorResponse, page, parseBody, response, streamInfo } from "./shapes.js";
 
 type Json = Record<string, unknown>;
 
-export const namesPageSize = 1024;
-export const listPageSize = 256;
 
 export async function streamCreate(js: JetStream, name: string, payload: Uint8Array, update: boolean): Promise<Json> {
   const kind = update ? "stream_update_response" : "stream_create_response";
@@ -69,15 +67,10 @@ export function streamNames(js: JetStream, payload: Uint8Array, list: boolean): 
   const kind = list ? "stream_list_response" : "stream_names_response";
   const body = parseBody(payload);
   if (!body.ok) return errorResponse(kind, jsError("invalid_json", body.error));
-  const offset = typeof body.value["offset"] === "number" && body.value["offset"] > 0 ? Math.floor(body.value["offset"]) : 0;
-  const all = matchingStreams(js, body.value["subject"]);
-  const limit = list ? listPageSize : namesPageSize;
-  const page = all.slice(offset, offset + limit);
+  const { items, ...paging } = page(body.value, matchingStreams(js, body.value["subject"]), list);
   return response(kind, {
-    total: all.length,
-    offset,
-    limit,
-    streams: list ? page.map((s) => streamInfo(js, s)) : page.map((s) => s.name),
+    ...paging,
+    streams: list ? items.map((s) => streamInfo(js, s)) : items.map((s) => s.name),
     ...(list ? { missing: [] } : {}),
   });
 }
