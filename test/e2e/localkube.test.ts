@@ -110,22 +110,28 @@ describe.skipIf(skip !== undefined)("localkube", () => {
   });
 
   it("lets pods resolve each other by DNS name and talk", async () => {
+    // Cluster DNS is built from EndpointSlices, which the real EndpointSlice controller publishes
+    // shortly after pods turn Ready (as with CoreDNS): wait for each name to converge.
     const fetchVia = async (from: string, url: string): Promise<{ status: number; text: string }> => {
       const r = await fetch(`${await podUrl(from, "/fetch")}?url=${encodeURIComponent(url)}`);
       return { status: r.status, text: await r.text() };
     };
-    const full = await fetchVia("web-0", `http://web-1.web.${ns}.svc.cluster.local:8080/`);
-    expect(full.status, full.text).toBe(200);
-    expect((JSON.parse(full.text) as { hostname: string }).hostname).toBe("web-1");
-    const short = await fetchVia("web-1", "http://web-2.web:8080/");
-    expect(short.status, short.text).toBe(200);
-    expect((JSON.parse(short.text) as { hostname: string }).hostname).toBe("web-2");
-    const svc = await fetchVia("web-2", `http://web.${ns}.svc:8080/`);
-    expect(svc.status, svc.text).toBe(200);
-    expect(["web-0", "web-1", "web-2"]).toContain((JSON.parse(svc.text) as { hostname: string }).hostname);
-    const resolved = (await (await fetch(`${await podUrl("web-0", "/resolve")}?name=web.${ns}.svc.cluster.local`)).json()) as string[];
-    const ips = (await cluster().core.listNamespacedPod({ namespace: ns, labelSelector: "app=web" })).items.map((p) => p.status?.podIP);
-    expect(resolved.sort()).toEqual(ips.sort());
+    const hostnameVia = (from: string, url: string): Promise<string> =>
+      waitFor(`${from} fetches ${url}`, async () => {
+        const r = await fetchVia(from, url);
+        if (r.status !== 200) throw new Error(`${r.status} ${r.text}`);
+        return (JSON.parse(r.text) as { hostname: string }).hostname;
+      }, { timeout_ms: 60_000, interval_ms: 200 });
+    expect(await hostnameVia("web-0", `http://web-1.web.${ns}.svc.cluster.local:8080/`)).toBe("web-1");
+    expect(await hostnameVia("web-1", "http://web-2.web:8080/")).toBe("web-2");
+    expect(["web-0", "web-1", "web-2"]).toContain(await hostnameVia("web-2", `http://web.${ns}.svc:8080/`));
+    const ips = (await cluster().core.listNamespacedPod({ namespace: ns, labelSelector: "app=web" })).items.map((p) => p.status?.podIP ?? "").sort();
+    const resolveUrl = `${await podUrl("web-0", "/resolve")}?name=web.${ns}.svc.cluster.local`;
+    const resolved = await waitFor("headless service resolves to all 3 pod IPs", async () => {
+      const got = ((await (await fetch(resolveUrl)).json()) as string[]).sort();
+      return got.length === ips.length ? got : undefined;
+    }, { timeout_ms: 60_000, interval_ms: 200 });
+    expect(resolved).toEqual(ips);
     const missing = await fetch(`${await podUrl("web-0", "/resolve")}?name=nope.${ns}.svc.cluster.local`);
     expect(missing.status).toBe(502);
   });
