@@ -111,12 +111,26 @@ describe.skipIf(skip !== undefined)("operator on localkube", () => {
   });
 
   it("installs with helm: the operator pod holds the leader Lease and serves /metrics", async () => {
-    const lease = await getJson<{ spec: { holderIdentity: string } }>(["get", "lease", "sluice-operator-leader", "-n", opNs]);
+    // A Ready operator pod may still be acquiring the Lease: wait for it, then check both sides agree.
+    const lease = await waitFor(
+      "operator holds the leader Lease",
+      async () => {
+        const l = await getJson<{ spec: { holderIdentity?: string } }>(["get", "lease", "sluice-operator-leader", "-n", opNs]);
+        return l.spec.holderIdentity ? l : undefined;
+      },
+      { timeout_ms: 60_000, interval_ms: 250 },
+    );
     expect(lease.spec.holderIdentity).toMatch(/^sluice-operator-/);
     const op = (await getJson<{ items: PodObject[] }>(["get", "pods", "-n", opNs, "-l", "app.kubernetes.io/name=sluice-operator"])).items[0]!;
-    const text = await (await fetch(`http://${op.status!.podIP}:8080/metrics`)).text();
+    const text = await waitFor(
+      "operator /metrics reports leadership",
+      async () => {
+        const t = await (await fetch(`http://${op.status!.podIP}:8080/metrics`)).text();
+        return t.includes("sluice_operator_leader 1") ? t : undefined;
+      },
+      { timeout_ms: 60_000, interval_ms: 250 },
+    );
     expect(text).toContain("sluice_operator_reconcile_total");
-    expect(text).toContain("sluice_operator_leader 1");
   });
 
   it("elects one leader per Lease and hands over on release", async () => {
