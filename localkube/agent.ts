@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { rmSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import {
   CoordinationV1Api,
   CoreV1Api,
@@ -30,7 +31,8 @@ import { apiStatus, ListWatch, loadKubeConfig, type ListResult, type WatchEvent 
 import { startLogServer } from "./kubelet/logserver.js";
 import { NodeAgent } from "./kubelet/node.js";
 import { PodWorker, podKey } from "./kubelet/pod.js";
-import { createSandbox, deleteSandbox, listSandboxes, setPodLinkDown, POD_IP_FIRST, POD_IP_LAST } from "./net/network.js";
+import { allocateHostPart, hostPartOf } from "./net/addressing.js";
+import { createSandbox, deleteSandbox, listSandboxes, setPodLinkDown } from "./net/network.js";
 import { ServiceProxy } from "./net/serviceproxy.js";
 import { repoRoot } from "./paths.js";
 import { loadPki } from "./pki.js";
@@ -38,6 +40,7 @@ import { ensureStorageClass, Provisioner } from "./provisioner.js";
 import { readRecord } from "./record.js";
 
 const smp = setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch);
+export const NETNS_ONLY_FAULT = "cutting a pod's network needs netns mode (root): in loopback mode pods share the host network namespace";
 export const CONTROL_BODY_BYTES_MAX = 64 * 1024;
 
 function log(msg: string): void {
@@ -56,6 +59,17 @@ function which(cmd: string): string {
   throw new Error(`localkube agent: ${cmd} not found`);
 }
 
+/** Loopback mode: can this user make the per-container user+mount+UTS namespaces? Reason if not. */
+function usernsUnavailable(): string | undefined {
+  try {
+    execFileSync("unshare", ["--user", "--map-root-user", "--mount", "--uts", "--", "true"], { stdio: ["ignore", "ignore", "pipe"], timeout: 10_000 });
+    return undefined;
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim() ?? "";
+    return `unshare --user failed: ${stderr || String(err)}`;
+  }
+}
+
 export async function runAgent(stateDir: string): Promise<number> {
   const rec = readRecord(stateDir);
   const kc = loadKubeConfig(rec.kubeconfigPath);
@@ -65,8 +79,11 @@ export async function runAgent(stateDir: string): Promise<number> {
   const discovery = kc.makeApiClient(DiscoveryV1Api);
   const pki = loadPki(join(stateDir, "pki"));
   const nodeSet = new Set(rec.nodes);
-  const ipPath = which("ip");
+  const loopback = rec.network === "loopback";
+  const ipPath = loopback ? "" : which("ip");
   const root = repoRoot();
+  const userns = loopback ? usernsUnavailable() : undefined;
+  if (userns !== undefined) log(`loopback mode without user namespaces (${userns}): pods with volume mounts will fail`);
 
   const nodes = new Map<string, NodeAgent>();
   rec.nodes.forEach((name, i) => {
@@ -95,10 +112,12 @@ export async function runAgent(stateDir: string): Promise<number> {
     if (t !== "DELETED") void provisioner.onVolume(o);
   });
   let zone: Zone | undefined;
-  const proxy = new ServiceProxy(rec.slot.bridge, rec.slot.serviceCidr.replace(/0\/24$/, ""), log);
+  // ClusterIPs and cluster DNS need the bridge (netns mode); loopback mode has neither.
+  const proxy = loopback ? undefined : new ServiceProxy(rec.slot.bridge, rec.slot.serviceCidr.replace(/0\/24$/, ""), log);
   let proxyTimer: NodeJS.Timeout | undefined;
   const servicesChanged = (): void => {
     zone = undefined;
+    if (!proxy) return;
     proxyTimer ??= setTimeout(() => {
       proxyTimer = undefined;
       proxy.update([...services.cache.values()], [...slices.cache.values()]);
@@ -107,18 +126,19 @@ export async function runAgent(stateDir: string): Promise<number> {
   };
   const services = watch<V1Service>("/api/v1/services", () => core.listServiceForAllNamespaces(), servicesChanged);
   const slices = watch<V1EndpointSlice>("/apis/discovery.k8s.io/v1/endpointslices", () => discovery.listEndpointSliceForAllNamespaces(), servicesChanged);
-  const currentZone = (): Zone => (zone ??= buildZone([...services.cache.values()], [...slices.cache.values()], (svc) => proxy.served(svc)));
+  const currentZone = (): Zone => (zone ??= buildZone([...services.cache.values()], [...slices.cache.values()], (svc) => proxy?.served(svc)));
 
   // Pod IPs: host parts POD_IP_FIRST..POD_IP_LAST of the slot's /24.
   const usedIps = new Set<number>();
   const allocIp = (): string => {
-    for (let h = POD_IP_FIRST; h <= POD_IP_LAST; h++) {
-      if (!usedIps.has(h)) {
-        usedIps.add(h);
-        return `${rec.slot.prefix}${h}`;
-      }
-    }
-    throw new Error("localkube: pod IP range exhausted");
+    const h = allocateHostPart(usedIps);
+    if (h === undefined) throw new Error(`localkube: pod IP range ${rec.slot.podCidr} exhausted`);
+    usedIps.add(h);
+    return `${rec.slot.prefix}${h}`;
+  };
+  const freeIp = (ip: string): void => {
+    const h = hostPartOf(rec.slot, ip);
+    if (h !== undefined) usedIps.delete(h);
   };
 
   const workers = new Map<string, PodWorker>();
@@ -127,6 +147,9 @@ export async function runAgent(stateDir: string): Promise<number> {
     stateDir,
     repoRoot: root,
     ipPath,
+    network: rec.network,
+    usernsUnavailable: userns,
+    preloadUrl: pathToFileURL(join(root, "dist", "localkube", "net", "preload.js")).href,
     hostIp: rec.slot.gateway,
     kubernetesServicePort: rec.ports.apiserver,
     lookups: {
@@ -151,19 +174,20 @@ export async function runAgent(stateDir: string): Promise<number> {
     },
     createSandbox: (pod: V1Pod) => {
       const podIp = allocIp();
+      if (loopback) return { netns: "", hostVeth: "", ip: podIp };
       const ns = pod.metadata?.namespace ?? "default";
       const hostname = pod.spec?.hostname ?? pod.metadata?.name ?? "pod";
       const fqdn = pod.spec?.subdomain ? `${hostname}.${pod.spec.subdomain}.${ns}.svc.cluster.local` : undefined;
       try {
         return createSandbox(rec.slot, pod.metadata?.uid ?? "", podIp, { hostname, fqdn, namespace: ns });
       } catch (err) {
-        usedIps.delete(Number(podIp.split(".")[3]));
+        freeIp(podIp);
         throw err;
       }
     },
     destroySandbox: (_pod: V1Pod, sb: { netns: string; ip: string }) => {
-      deleteSandbox(sb.netns);
-      usedIps.delete(Number(sb.ip.split(".")[3]));
+      if (sb.netns !== "") deleteSandbox(sb.netns);
+      freeIp(sb.ip);
     },
     patchStatus: async (pod: V1Pod, status: V1Pod["status"]) => {
       await core.patchNamespacedPodStatus(
@@ -222,8 +246,8 @@ export async function runAgent(stateDir: string): Promise<number> {
     for (const w of workers.values()) w.resync();
   }, 10_000);
 
-  const dns = new DnsServer(rec.slot.gateway, currentZone);
-  await dns.start();
+  const dns = loopback ? undefined : new DnsServer(rec.slot.gateway, currentZone);
+  await dns?.start();
 
   const cert = readFileSync(pki.kubeletCert);
   const key = readFileSync(pki.kubeletKey);
@@ -289,6 +313,7 @@ export async function runAgent(stateDir: string): Promise<number> {
         return reply(c.killHard() ? 200 : 409, { pid });
       }
       if (url === "/pods/network") {
+        if (loopback) return reply(409, { error: NETNS_ONLY_FAULT });
         if (!w.hostVeth) return reply(409, { error: "pod has no network yet" });
         setPodLinkDown(w.hostVeth, body.cut === true);
         return reply(200, { cut: body.cut === true });
@@ -300,7 +325,7 @@ export async function runAgent(stateDir: string): Promise<number> {
   };
   rmSync(rec.agentSocket, { force: true });
   await new Promise<void>((resolve) => control.listen(rec.agentSocket, resolve));
-  log(`agent ready: nodes ${rec.nodes.join(", ")}, dns ${rec.slot.gateway}:53`);
+  log(`agent ready (${rec.network} network): nodes ${rec.nodes.join(", ")}, ${dns ? `dns ${rec.slot.gateway}:53` : `pods in ${rec.slot.podCidr} on the host network, no cluster DNS or ClusterIPs`}`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -311,8 +336,8 @@ export async function runAgent(stateDir: string): Promise<number> {
       clearInterval(resync);
       for (const n of nodes.values()) n.stop();
       for (const lw of watches) lw.stop();
-      dns.stop();
-      proxy.stop();
+      dns?.stop();
+      proxy?.stop();
       control.close();
       for (const s of logServers) s.close();
       void Promise.all([...workers.values()].map((w) => w.terminate(2, false))).finally(() => {

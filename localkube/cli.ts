@@ -5,7 +5,8 @@
 import { Command, CommanderError } from "commander";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { down, isRunning, up } from "./cluster.js";
+import { detectNetworkMode, down, isRunning, up } from "./cluster.js";
+import { NETWORK_MODES, parseNetworkMode, type NetworkMode } from "./net/addressing.js";
 import { Faults } from "./faults.js";
 import { binDir, clusterDir, missingBinaries, stateRoot, versions } from "./paths.js";
 import { forward, parseTarget } from "./portforward.js";
@@ -28,14 +29,16 @@ function program(result: { code: number; wait?: Promise<void> }): Command {
     .option("--name <name>", "cluster name", "default")
     .option("--nodes <n>", "number of nodes", int("--nodes", 1, 20), 3)
     .option("--node-grace <s>", "node-monitor-grace-period seconds", int("--node-grace", 10, 600), 50)
-    .action(async (o: { name: string; nodes: number; nodeGrace: number }) => {
-      const rec = await up({ name: o.name, nodes: o.nodes, nodeMonitorGracePeriod_s: o.nodeGrace, progress: say });
+    .option("--network <mode>", `pod network: ${NETWORK_MODES.join(" | ")} (default: netns as root, loopback otherwise)`, parseNetworkMode)
+    .action(async (o: { name: string; nodes: number; nodeGrace: number; network?: NetworkMode }) => {
+      const rec = await up({ name: o.name, nodes: o.nodes, nodeMonitorGracePeriod_s: o.nodeGrace, progress: say, ...(o.network !== undefined ? { network: o.network } : {}) });
       process.stdout.write(
         [
           "",
           `kubeconfig: ${rec.kubeconfigPath}`,
           `try:        ${join(binDir(), "kubectl")} --kubeconfig ${rec.kubeconfigPath} get nodes -o wide`,
           `   or:      export KUBECONFIG=${rec.kubeconfigPath} PATH=${binDir()}:$PATH; kubectl get pods -A`,
+          `network:    ${rec.network}${rec.network === "loopback" ? ` (pod IPs ${rec.slot.podCidr}; no cluster DNS, ClusterIPs or cut-net: run as root for those)` : ` (bridge ${rec.slot.bridge}, DNS ${rec.slot.gateway}:53)`}`,
           `logs:       ${join(rec.stateDir, "logs")}`,
           `stop:       npm run down   (or: bin/sluice localkube down --name ${rec.name})`,
           "",
@@ -57,10 +60,12 @@ function program(result: { code: number; wait?: Promise<void> }): Command {
       const v = versions();
       const missing = missingBinaries();
       say(`kubernetes ${v.kube}, etcd ${v.etcd}; binaries in ${binDir()}${missing.length ? ` (missing: ${missing.join(", ")})` : ""}`);
+      const d = detectNetworkMode();
+      say(`default network mode here: ${d.mode}${d.netnsUnavailable !== undefined ? ` (netns unavailable: ${d.netnsUnavailable})` : ""}`);
       const names = existsSync(stateRoot()) ? readdirSync(stateRoot()) : [];
       for (const name of names) {
         const dir = clusterDir(name);
-        say(`${name}: ${isRunning(dir) ? `running, kubeconfig ${readRecord(dir).kubeconfigPath}` : "stopped"}`);
+        say(`${name}: ${isRunning(dir) ? `running (${readRecord(dir).network} network), kubeconfig ${readRecord(dir).kubeconfigPath}` : "stopped"}`);
       }
       if (names.length === 0) say("no clusters");
     });

@@ -6,10 +6,12 @@
  * state directory unless asked to keep it.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "../common/wait.js";
 import { componentSpecs, type Ports } from "./controlplane.js";
 import { freePort, httpGet } from "./http.js";
+import { capEffFromStatus, defaultNetworkMode, loopbackAdvertiseAddress, netnsUnavailableReason, type NetworkMode } from "./net/addressing.js";
 import { claimSlot, createBridge, deleteBridge, deleteSandbox, listSandboxes, releaseSlot } from "./net/network.js";
 import { clusterDir, CLUSTER_NAME_RE, missingBinaries, repoRoot, versions, binDir } from "./paths.js";
 import { createPki, kubeconfigYaml } from "./pki.js";
@@ -23,9 +25,26 @@ export interface UpOptions {
   nodeMonitorGracePeriod_s?: number;
   progress?: (msg: string) => void;
   timeout_ms?: number;
+  /** Pod network; default: netns when this process can (root with the capabilities), else loopback. */
+  network?: NetworkMode;
 }
 
 export const NODES_MAX = 20;
+
+function capEff(): bigint | undefined {
+  try {
+    return capEffFromStatus(readFileSync("/proc/self/status", "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The mode `up` picks without --network, and why netns is out when it is. */
+export function detectNetworkMode(): { mode: NetworkMode; netnsUnavailable: string | undefined } {
+  const uid = process.getuid?.();
+  const caps = capEff();
+  return { mode: defaultNetworkMode(uid, caps), netnsUnavailable: netnsUnavailableReason(uid, caps) };
+}
 
 function env(stateDir: string): NodeJS.ProcessEnv {
   return { PATH: process.env["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin", HOME: process.env["HOME"] ?? "/root", [STATE_ENV]: stateDir };
@@ -46,7 +65,11 @@ export async function up(opts: UpOptions): Promise<ClusterRecord> {
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > NODES_MAX) throw new Error(`localkube: nodes must be 1..${NODES_MAX}, got ${nodes}`);
   const missing = missingBinaries();
   if (missing.length > 0) throw new Error(`localkube: binaries missing in ${binDir()}: ${missing.join(", ")}; build them with localkube/build/build.sh (or scripts/setup.d/50-localkube.sh)`);
-  if (process.getuid?.() !== 0) throw new Error("localkube: pods run in network namespaces on a bridge, which needs root (see localkube/README.md)");
+  const detected = detectNetworkMode();
+  const network = opts.network ?? detected.mode;
+  if (network === "netns" && detected.netnsUnavailable !== undefined) {
+    throw new Error(`localkube: network mode netns needs root with CAP_NET_ADMIN and CAP_SYS_ADMIN (${detected.netnsUnavailable}); use --network loopback (see localkube/README.md)`);
+  }
   const root = repoRoot();
   const cliJs = join(root, "dist", "cli", "main.js");
   if (!existsSync(cliJs)) throw new Error(`localkube: ${cliJs} missing: build with \`npx tsc -p .\``);
@@ -56,10 +79,14 @@ export async function up(opts: UpOptions): Promise<ClusterRecord> {
   if (existsSync(stateDir)) await down({ name: opts.name });
   for (const d of ["run", "logs", "pki", "etcd", "pods", "volumes"]) mkdirSync(join(stateDir, d), { recursive: true });
 
-  const slot = claimSlot(stateDir);
+  const slot = claimSlot(stateDir, network);
   try {
-    createBridge(slot);
-    say(`network: bridge ${slot.bridge} ${slot.gateway}/24, services ${slot.serviceCidr}`);
+    if (network === "netns") {
+      createBridge(slot);
+      say(`network: bridge ${slot.bridge} ${slot.gateway}/24, services ${slot.serviceCidr}`);
+    } else {
+      say(`network: loopback, pods get ${slot.podCidr} addresses on the host network (no cluster DNS, ClusterIPs or network faults: those need root)`);
+    }
     const pki = createPki(join(stateDir, "pki"), { gateway: slot.gateway, serviceIp: slot.firstServiceIp });
     const ports: Ports = {
       etcdClient: await freePort(),
@@ -76,6 +103,7 @@ export async function up(opts: UpOptions): Promise<ClusterRecord> {
       name: opts.name,
       stateDir,
       kubeVersion: versions().kube,
+      network,
       slot,
       ports,
       kubeletPorts,
@@ -91,7 +119,7 @@ export async function up(opts: UpOptions): Promise<ClusterRecord> {
       stateDir,
       pki,
       ports,
-      advertiseAddress: slot.gateway,
+      advertiseAddress: network === "netns" ? slot.gateway : loopbackAdvertiseAddress(networkInterfaces()),
       serviceCidr: slot.serviceCidr,
       kubeconfigPath,
       nodeMonitorGracePeriod_s: opts.nodeMonitorGracePeriod_s ?? 50,

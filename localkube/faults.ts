@@ -40,6 +40,14 @@ export function agentCall<T>(socketPath: string, method: "GET" | "POST", path: s
   });
 }
 
+/** A fault that needs per-pod network namespaces (netns mode, root) was asked of a loopback cluster. */
+export class NetnsRequiredError extends Error {
+  constructor(what: string) {
+    super(`localkube: ${what} needs network mode netns (root); this cluster runs in loopback mode, where pods share the host network namespace`);
+    this.name = "NetnsRequiredError";
+  }
+}
+
 export class Faults {
   constructor(private readonly rec: ClusterRecord) {}
 
@@ -64,6 +72,7 @@ export class Faults {
 
   /** Take the pod's veth down (cut) or up (restore): the pod keeps running, unreachable. */
   async cutNetwork(namespace: string, name: string, cut = true): Promise<void> {
+    if (this.rec.network !== "netns") throw new NetnsRequiredError(cut ? "cutting a pod's network" : "restoring a pod's network");
     await agentCall(this.rec.agentSocket, "POST", "/pods/network", { namespace, name, cut });
   }
 

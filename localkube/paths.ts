@@ -3,7 +3,7 @@
  * recorded), the binary cache, per-cluster state directories and this checkout's root.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -71,9 +71,15 @@ export function clusterDir(name: string): string {
   return resolve(stateRoot(), name);
 }
 
-/** Host-wide registry of claimed network slots (bridge lk<n>, 10.244.<n>.0/24), shared by all clusters. */
-export function slotDir(): string {
-  return env("LOCALKUBE_RUN") ?? "/run/localkube/slots";
+/**
+ * Host-wide registry of claimed network slots, shared by all clusters: netns slots (bridge lk<n>,
+ * 10.244.<n>.0/24) in a root-only directory, loopback slots (127.77.<n>.0/24) in a sticky directory
+ * every user can claim in. `$LOCALKUBE_RUN` overrides (one registry per mode below it).
+ */
+export function slotDir(mode: "netns" | "loopback" = "netns"): string {
+  const base = env("LOCALKUBE_RUN");
+  if (mode === "loopback") return base !== undefined ? join(base, "loopback-slots") : join(tmpdir(), "localkube-loopback-slots");
+  return base ?? "/run/localkube/slots";
 }
 
 export const CLUSTER_NAME_RE = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;

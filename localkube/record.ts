@@ -2,12 +2,14 @@
 import { readFileSync, writeFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import type { Ports } from "./controlplane.js";
-import type { Slot } from "./net/network.js";
+import type { NetworkMode, Slot } from "./net/addressing.js";
 
 export interface ClusterRecord {
   name: string;
   stateDir: string;
   kubeVersion: string;
+  /** netns (root: per-pod namespaces, DNS, ClusterIPs) or loopback (any user: 127.77.<slot>.x pod IPs). */
+  network: NetworkMode;
   slot: Slot;
   ports: Ports;
   /** One kubelet log/exec endpoint per node, all on the gateway address. */
@@ -37,5 +39,7 @@ export function readRecord(stateDir: string): ClusterRecord {
   } catch {
     throw new Error(`localkube: no cluster at ${stateDir} (cluster.json missing)`);
   }
-  return JSON.parse(text) as ClusterRecord;
+  const rec = JSON.parse(text) as Omit<ClusterRecord, "network"> & { network?: NetworkMode };
+  // Records written before loopback mode existed are netns clusters.
+  return { ...rec, network: rec.network ?? "netns" };
 }

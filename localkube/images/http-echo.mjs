@@ -18,7 +18,13 @@ const BODY_MAX = 1 << 20;
 let liveFail = false;
 let readyFail = false;
 
-const ip = () => Object.values(networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal)?.address ?? "";
+// The address this server listens on when it is a specific one (loopback-mode pods bind their pod
+// IP), else the first non-internal IPv4 (a netns pod's eth0).
+const ip = () => {
+  const bound = server.address()?.address;
+  if (bound && bound !== "0.0.0.0" && bound !== "::") return bound;
+  return Object.values(networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal)?.address ?? "";
+};
 const send = (res, code, body) => {
   res.writeHead(code, { "content-type": typeof body === "string" ? "text/plain" : "application/json" });
   res.end(typeof body === "string" ? body : JSON.stringify(body));

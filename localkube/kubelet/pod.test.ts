@@ -40,6 +40,7 @@ describe.skipIf(!isRoot)("process pod runtime (root)", () => {
       stateDir,
       repoRoot: repoRoot(),
       ipPath: existsSync("/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip",
+      network: "netns",
       hostIp: slot.gateway,
       kubernetesServicePort: 6443,
       lookups: {

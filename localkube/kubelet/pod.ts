@@ -4,7 +4,7 @@
  * by the final DELETE (uid precondition) like the kubelet's status manager.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { V1Container, V1Pod, V1PodCondition, V1PodStatus } from "@kubernetes/client-node";
 import { ContainerRun, type ContainerHost } from "./container.js";
@@ -13,13 +13,21 @@ import { containerArgv, resolveImage, type ImageCommand } from "./images.js";
 import { execWithTimeout } from "./probes.js";
 import { podStatus, type ContainerView } from "./status.js";
 import { prepareVolumes, refreshVolumes, VolumeNotReady, type VolumeLookups } from "./volumes.js";
+import type { NetworkMode } from "../net/addressing.js";
 import type { Sandbox } from "../net/network.js";
 import { STATE_ENV } from "../procs.js";
+import { planRootless, rootlessScript, shq, type FsProbe } from "./rootless.js";
 
 export interface PodRuntime {
   stateDir: string;
   repoRoot: string;
   ipPath: string;
+  /** netns: `ip netns exec` per pod (root). loopback: host network, see kubelet/rootless.ts. */
+  network: NetworkMode;
+  /** Loopback mode: why unprivileged user namespaces are unusable (pods with volume mounts then fail), or undefined. */
+  usernsUnavailable?: string | undefined;
+  /** Loopback mode: file URL of net/preload.js, loaded into every Node process of a pod. */
+  preloadUrl?: string | undefined;
   hostIp: string;
   kubernetesServicePort: number;
   lookups: Omit<EnvLookups, "podIp" | "hostIp" | "kubernetesServiceHost" | "kubernetesServicePort"> & Omit<VolumeLookups, "podIp" | "hostIp">;
@@ -32,7 +40,17 @@ export interface PodRuntime {
   log: (msg: string) => void;
 }
 
-const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+const hostFs: FsProbe = {
+  exists: (p) => existsSync(p),
+  realpath: (p) => realpathSync(p),
+  isDirectory: (p) => {
+    try {
+      return statSync(p).isDirectory();
+    } catch {
+      return false;
+    }
+  },
+};
 
 export function podKey(pod: V1Pod): string {
   return `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`;
@@ -71,7 +89,7 @@ export class PodWorker {
       probeTarget: (pid) => ({
         podIp: this.sandbox?.ip ?? "127.0.0.1",
         ports,
-        exec: (argv, timeout_ms) => execWithTimeout("nsenter", ["-t", String(pid), "-n", "-m", "-u", "--", ...argv], this.baseEnv(), timeout_ms),
+        exec: (argv, timeout_ms) => this.probeExec(pid, argv, timeout_ms),
       }),
       changed: () => this.scheduleSync(),
       podGrace_s: pod.spec?.terminationGracePeriodSeconds ?? 30,
@@ -91,7 +109,15 @@ export class PodWorker {
   }
 
   get hostVeth(): string | undefined {
-    return this.sandbox?.hostVeth;
+    return this.sandbox?.hostVeth === "" ? undefined : this.sandbox?.hostVeth;
+  }
+
+  /** An exec probe inside the container's namespaces (or plainly, for an unsandboxed process). */
+  private probeExec(pid: number, argv: string[], timeout_ms: number): Promise<number> {
+    if (this.rt.network === "netns") return execWithTimeout("nsenter", ["-t", String(pid), "-n", "-m", "-u", "--", ...argv], this.baseEnv(), timeout_ms);
+    if (this.rt.usernsUnavailable === undefined) return execWithTimeout("nsenter", ["-t", String(pid), "-U", "-m", "-u", "-r", "-w", "--", ...argv], this.baseEnv(), timeout_ms);
+    const [cmd, ...rest] = argv;
+    return cmd === undefined ? Promise.resolve(-1) : execWithTimeout(cmd, rest, this.baseEnv(), timeout_ms);
   }
 
   isTerminating(): boolean {
@@ -199,13 +225,19 @@ export class PodWorker {
 
   private envFor(spec: V1Container): Record<string, string> {
     const img = this.images.get(spec.name);
-    return buildEnv(this.pod, spec, img?.env ?? {}, {
+    const env = buildEnv(this.pod, spec, img?.env ?? {}, {
       ...this.rt.lookups,
       podIp: this.sandbox?.ip ?? "",
       hostIp: this.rt.hostIp,
       kubernetesServiceHost: this.rt.hostIp,
       kubernetesServicePort: this.rt.kubernetesServicePort,
     });
+    if (this.rt.network === "loopback" && this.rt.preloadUrl !== undefined) {
+      // Node programs bind the pod IP for wildcard listens (net/preload.ts).
+      env["LOCALKUBE_POD_IP"] = this.sandbox?.ip ?? "";
+      env["NODE_OPTIONS"] = [env["NODE_OPTIONS"], `--import=${this.rt.preloadUrl}`].filter((x) => x !== undefined && x !== "").join(" ");
+    }
+    return env;
   }
 
   private launch(spec: V1Container, attempt: number): ChildProcess {
@@ -215,33 +247,58 @@ export class PodWorker {
     const env = this.envFor(spec);
     const argv = containerArgv(img, spec.command, spec.args).map((a) => expandVars(a, env));
     if (argv.length === 0) throw new Error(`container ${spec.name}: no command`);
-    const lines = ["set -e", `hostname ${shq(this.pod.spec?.hostname ?? this.pod.metadata?.name ?? "pod")}`];
-    for (const m of spec.volumeMounts ?? []) {
-      const base = this.volumes.get(m.name);
-      if (base === undefined) throw new Error(`volumeMount ${m.name}: no such volume`);
-      const src = m.subPath ? join(base, m.subPath) : base;
-      if (m.subPath && !existsSync(src)) mkdirSync(src, { recursive: true });
-      const isFile = statSync(src).isFile();
-      const target = m.mountPath;
-      // Mount points are created on the host filesystem (empty, like a runtime creates them in
-      // the image rootfs); what is mounted on them is visible only inside this pod.
-      lines.push(isFile ? `mkdir -p "$(dirname ${shq(target)})"; [ -e ${shq(target)} ] || : > ${shq(target)}` : `mkdir -p ${shq(target)}`);
-      lines.push(`mount --bind ${shq(src)} ${shq(target)}`);
-      if (m.readOnly === true) lines.push(`mount -o remount,bind,ro ${shq(target)}`);
-    }
-    lines.push(spec.workingDir ? `cd ${shq(spec.workingDir)}` : "cd /", 'exec "$@"');
     const logDir = join(this.logDir, spec.name);
     mkdirSync(logDir, { recursive: true });
+    const [cmd, args] = this.rt.network === "netns" ? this.netnsCommand(spec, sb, argv) : this.loopbackCommand(spec, argv);
     const fd = openSync(join(logDir, `${attempt}.log`), "a");
     try {
-      return spawn(this.rt.ipPath, ["netns", "exec", sb.netns, "unshare", "--uts", "--", "/bin/sh", "-c", lines.join("\n"), "lk-init", ...argv], {
-        detached: true,
-        stdio: ["ignore", fd, fd],
-        env: { ...env, [STATE_ENV]: this.rt.stateDir },
-      });
+      return spawn(cmd, args, { detached: true, stdio: ["ignore", fd, fd], env: { ...env, [STATE_ENV]: this.rt.stateDir } });
     } finally {
       closeSync(fd);
     }
+  }
+
+  private hostname(): string {
+    return this.pod.spec?.hostname ?? this.pod.metadata?.name ?? "pod";
+  }
+
+  private mountRequests(spec: V1Container): { source: string; target: string; isFile: boolean; readOnly: boolean }[] {
+    return (spec.volumeMounts ?? []).map((m) => {
+      const base = this.volumes.get(m.name);
+      if (base === undefined) throw new Error(`volumeMount ${m.name}: no such volume`);
+      const source = m.subPath ? join(base, m.subPath) : base;
+      if (m.subPath && !existsSync(source)) mkdirSync(source, { recursive: true });
+      return { source, target: m.mountPath, isFile: statSync(source).isFile(), readOnly: m.readOnly === true };
+    });
+  }
+
+  /** netns mode: `ip netns exec` (own mount namespace) + `unshare --uts`, volumes bound at their mountPath. */
+  private netnsCommand(spec: V1Container, sb: Sandbox, argv: string[]): [string, string[]] {
+    const lines = ["set -e", `hostname ${shq(this.hostname())}`];
+    for (const m of this.mountRequests(spec)) {
+      const target = m.target;
+      // Mount points are created on the host filesystem (empty, like a runtime creates them in
+      // the image rootfs); what is mounted on them is visible only inside this pod.
+      lines.push(m.isFile ? `mkdir -p "$(dirname ${shq(target)})"; [ -e ${shq(target)} ] || : > ${shq(target)}` : `mkdir -p ${shq(target)}`);
+      lines.push(`mount --bind ${shq(m.source)} ${shq(target)}`);
+      if (m.readOnly) lines.push(`mount -o remount,bind,ro ${shq(target)}`);
+    }
+    lines.push(spec.workingDir ? `cd ${shq(spec.workingDir)}` : "cd /", 'exec "$@"');
+    return [this.rt.ipPath, ["netns", "exec", sb.netns, "unshare", "--uts", "--", "/bin/sh", "-c", lines.join("\n"), "lk-init", ...argv]];
+  }
+
+  /** loopback mode: host network; an unprivileged user+mount+UTS namespace sandbox (rootless.ts). */
+  private loopbackCommand(spec: V1Container, argv: string[]): [string, string[]] {
+    const mounts = this.mountRequests(spec);
+    if (this.rt.usernsUnavailable !== undefined) {
+      if (mounts.length > 0) throw new Error(`volume mounts need unprivileged user namespaces in loopback mode, which are unavailable here: ${this.rt.usernsUnavailable}`);
+      const [cmd, ...rest] = argv;
+      return [cmd ?? "/bin/false", rest];
+    }
+    const plan = planRootless(mounts, hostFs);
+    const sandboxDir = join(this.podDir, "sandbox", spec.name);
+    const script = rootlessScript({ rootDir: join(sandboxDir, "root"), overlayDir: join(sandboxDir, "overlay"), hostname: this.hostname(), workingDir: spec.workingDir ?? "/", plan });
+    return ["unshare", ["--user", "--map-root-user", "--mount", "--uts", "--", "/bin/sh", "-c", script, "lk-init", ...argv]];
   }
 
   private views(runs: ContainerRun[]): ContainerView[] {

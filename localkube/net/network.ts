@@ -5,35 +5,12 @@
  * Slots are claimed in a host-wide directory so several clusters run side by side.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { slotDir } from "../paths.js";
+import { SLOT_MAX, slotInfo, type NetworkMode, type Slot } from "./addressing.js";
 
-export const SLOT_MAX = 250;
-export const POD_IP_FIRST = 10;
-export const POD_IP_LAST = 250;
-
-export interface Slot {
-  index: number;
-  bridge: string;
-  gateway: string;
-  prefix: string; // "10.244.<n>." : pod IPs are prefix + host part
-  podCidr: string;
-  serviceCidr: string;
-  firstServiceIp: string;
-}
-
-export function slotInfo(index: number): Slot {
-  return {
-    index,
-    bridge: `lk${index}`,
-    gateway: `10.244.${index}.1`,
-    prefix: `10.244.${index}.`,
-    podCidr: `10.244.${index}.0/24`,
-    serviceCidr: `10.96.${index}.0/24`,
-    firstServiceIp: `10.96.${index}.1`,
-  };
-}
+export { POD_IP_FIRST, POD_IP_LAST, SLOT_MAX, slotInfo, type Slot } from "./addressing.js";
 
 export function ip(args: string[]): string {
   try {
@@ -60,11 +37,23 @@ function addressInUse(prefix: string): boolean {
   return ip(["-o", "-4", "addr", "show"]).includes(` ${prefix}`);
 }
 
-/** Claim a free slot for `stateDir` (reclaiming slots whose owner directory vanished). */
-export function claimSlot(stateDir: string): Slot {
-  mkdirSync(slotDir(), { recursive: true });
+/**
+ * Claim a free slot for `stateDir` (reclaiming slots whose owner directory vanished). netns slots
+ * live in a root-only registry; loopback slots in a sticky world-writable one, so clusters of
+ * different users on one host get different 127.77.<slot> ranges.
+ */
+export function claimSlot(stateDir: string, mode: NetworkMode = "netns"): Slot {
+  const dir = slotDir(mode);
+  mkdirSync(dir, { recursive: true });
+  if (mode === "loopback") {
+    try {
+      if ((statSync(dir).mode & 0o1777) !== 0o1777 && statSync(dir).uid === process.getuid?.()) chmodSync(dir, 0o1777);
+    } catch {
+      // someone else's directory: usable as long as we may create files in it
+    }
+  }
   for (let n = 1; n <= SLOT_MAX; n++) {
-    const file = join(slotDir(), String(n));
+    const file = join(dir, String(n));
     if (existsSync(file)) {
       let owner = "";
       try {
@@ -78,10 +67,10 @@ export function claimSlot(stateDir: string): Slot {
       } catch {
         continue;
       }
-      ipQuiet(["link", "del", slotInfo(n).bridge]);
+      if (mode === "netns") ipQuiet(["link", "del", slotInfo(n).bridge]);
     }
-    const slot = slotInfo(n);
-    if (addressInUse(slot.prefix)) continue;
+    const slot = slotInfo(n, mode);
+    if (mode === "netns" && addressInUse(slot.prefix)) continue;
     try {
       writeFileSync(file, stateDir, { flag: "wx" });
       return slot;
@@ -89,11 +78,11 @@ export function claimSlot(stateDir: string): Slot {
       continue; // raced with another cluster
     }
   }
-  throw new Error(`localkube: no free network slot (all ${SLOT_MAX} claimed in ${slotDir()})`);
+  throw new Error(`localkube: no free network slot (all ${SLOT_MAX} claimed in ${dir})`);
 }
 
 export function releaseSlot(slot: Slot, stateDir: string): void {
-  const file = join(slotDir(), String(slot.index));
+  const file = join(slotDir(slot.bridge === "" ? "loopback" : "netns"), String(slot.index));
   try {
     if (readFileSync(file, "utf8").trim() === stateDir) unlinkSync(file);
   } catch {
@@ -109,6 +98,7 @@ export function createBridge(slot: Slot): void {
 }
 
 export function deleteBridge(slot: Slot): void {
+  if (slot.bridge === "") return;
   ipQuiet(["link", "del", slot.bridge]);
 }
 
@@ -164,6 +154,7 @@ export function deleteSandbox(netns: string): void {
 
 /** Every namespace of a slot (for `down`'s sweep). */
 export function listSandboxes(slot: Slot): string[] {
+  if (slot.bridge === "") return [];
   let out = "";
   try {
     out = ip(["netns", "list"]);
