@@ -4,9 +4,10 @@
  * all synchronously. The writer loop in file_store.ts then writes the buffer and fsyncs it.
  */
 import type { Clock } from "../../common/clock.js";
+import { batchBufferPool } from "./buffer_pool.js";
 import type { IndexEntry, MsgIndex } from "./msg_index.js";
 import { subjectBytes } from "./msg_index.js";
-import { encodeControlFrame, encodeMsgFrame, RecordKind } from "./record.js";
+import { FrameBuffer, frameOverheadBytes, RecordKind, sealOverheadBytes } from "./record.js";
 import type { BodyCipher } from "./record.js";
 import type { BatchSignal, Loc, Segment } from "./segment.js";
 import type { AppendInput, AppendResult, PurgeRequest, StoreDamage, StoreLimits } from "./types.js";
@@ -29,7 +30,9 @@ export type Op =
 export interface Batch {
   seg: Segment;
   base: number;
+  /** The encoded records: write it, then call `releaseBuf()` (it goes back to a pool). */
   buf: Uint8Array;
+  releaseBuf: () => void;
   sync: boolean;
   settle: Array<() => void>;
   victims: Array<Deferred<never>>;
@@ -64,8 +67,14 @@ export interface BatchContext {
 export function buildBatch(ctx: BatchContext, ops: Op[]): Batch {
   const seg = ctx.seg;
   const base = seg.size;
-  const frames: Uint8Array[] = [];
-  let bytes = 0;
+  // Sized for the messages (exact for ASCII subjects) plus a few control records; tombstones from
+  // limits or non-ASCII subjects grow it. Subjects are not encoded here: they are not validated yet.
+  let estimate = frameOverheadBytes * 4;
+  const sealBytes = ctx.cipher === undefined ? 0 : sealOverheadBytes;
+  for (const op of ops) {
+    if (op.t === "append") estimate += frameOverheadBytes + 6 + op.input.subject.length + (op.input.headers?.length ?? 0) + op.input.payload.length + sealBytes;
+  }
+  const frames = new FrameBuffer(estimate, batchBufferPool);
   let floor = 0;
   let forceSync = false;
   let resolveSignal!: () => void;
@@ -75,15 +84,9 @@ export function buildBatch(ctx: BatchContext, ops: Op[]): Batch {
   const erase: Array<IndexEntry<Loc>> = [];
   const pendingLocs: Loc[] = [];
   const scrubs: Array<Deferred<StoreDamage[]>> = [];
-  const emit = (f: Uint8Array, rec: { kind: RecordKind; seq: number; ts_ns: bigint; subject: string; size_bytes: number }): number => {
-    const off = base + bytes;
-    frames.push(f);
-    bytes += f.length;
-    seg.records?.push({ kind: rec.kind, seq: rec.seq, ts_ns: rec.ts_ns, offset: off, frame_bytes: f.length, subject: rec.subject, size_bytes: rec.size_bytes });
-    return off;
-  };
   const control = (kind: RecordKind, seq: number): void => {
-    emit(encodeControlFrame(kind, seq), { kind, seq, ts_ns: 0n, subject: "", size_bytes: 0 });
+    const off = base + frames.control(kind, seq);
+    seg.records?.push({ kind, seq, ts_ns: 0n, offset: off, frame_bytes: frameOverheadBytes, subject: "", size_bytes: 0 });
   };
   const removed = (entries: Array<IndexEntry<Loc>>): number[] => {
     const first = ctx.index.firstLiveOrNext;
@@ -103,12 +106,14 @@ export function buildBatch(ctx: BatchContext, ops: Op[]): Batch {
           const hb = input.headers?.length ?? 0;
           const { seq, size_bytes } = ctx.index.admit(input.subject, hb, input.payload.length, input.seq);
           const ts_ns = input.ts_ns ?? ctx.clock.nowNs();
-          const frame = encodeMsgFrame(seq, ts_ns, input, ctx.cipher, subjectBytes(input.subject));
-          const off = emit(frame, { kind: RecordKind.msg, seq, ts_ns, subject: input.subject, size_bytes });
-          const loc: Loc = { seg, off, len: frame.length, batch: signal };
+          const at = frames.length;
+          const off = base + frames.msg(seq, ts_ns, input, ctx.cipher, subjectBytes(input.subject));
+          const len = frames.length - at;
+          seg.records?.push({ kind: RecordKind.msg, seq, ts_ns, offset: off, frame_bytes: len, subject: input.subject, size_bytes });
+          const loc: Loc = { seg, off, len, batch: signal };
           pendingLocs.push(loc);
           ctx.index.add({ seq, ts_ns, subject: input.subject, size_bytes, ref: loc });
-          seg.noteMsg(seq, frame.length);
+          seg.noteMsg(seq, len);
           const gone = removed(ctx.index.enforce(input.subject));
           ctx.stats.appends++;
           settle.push(() => op.d.resolve({ seq, ts_ns, removed: gone }));
@@ -164,8 +169,9 @@ export function buildBatch(ctx: BatchContext, ops: Op[]): Batch {
   return {
     seg,
     base,
-    buf: concat(frames, bytes),
-    sync: (ctx.syncAlways && bytes > 0) || forceSync,
+    buf: frames.bytes(),
+    releaseBuf: () => frames.release(),
+    sync: (ctx.syncAlways && frames.length > 0) || forceSync,
     settle,
     victims,
     erase,
@@ -177,14 +183,3 @@ export function buildBatch(ctx: BatchContext, ops: Op[]): Batch {
   };
 }
 
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
-  let p = 0;
-  for (const b of parts) {
-    out.set(b, p);
-    p += b.length;
-  }
-  return out;
-}

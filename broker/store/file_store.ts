@@ -245,6 +245,8 @@ export class FileStore implements Store {
               writeErr = err;
             }
           }
+          // The write has returned (or failed): nothing reads the buffer any more.
+          b.releaseBuf();
           if (!(await this.drain())) {
             // The previous batch failed; recovery already cut this batch's bytes too.
             this.abandon(b, this.lastFailure!);

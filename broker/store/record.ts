@@ -14,6 +14,7 @@
  *   headers | payload. Encrypted: 12-byte nonce | AES-256-GCM(plain body) | 16-byte tag,
  *   with the first 24 header bytes as associated data.
  */
+import type { BufferPool } from "./buffer_pool.js";
 import { crc32c } from "./crc32c.js";
 
 export const segmentHeaderBytes = 32;
@@ -122,55 +123,139 @@ function decodePlainBody(b: Uint8Array): MsgBody {
   return { subject, headers, payload: b.slice(6 + sl + hl) };
 }
 
-function writeHeader(f: Uint8Array, v: DataView, h: Omit<FrameHeader, "frame_bytes">): void {
-  v.setUint32(0, f.length, true);
-  v.setUint8(4, h.kind);
-  v.setUint8(5, h.flags);
-  v.setUint16(6, h.key_id, true);
-  v.setBigUint64(8, BigInt(h.seq), true);
-  v.setBigInt64(16, h.ts_ns, true);
-  v.setUint32(24, crc32c(f.subarray(0, 24)), true);
+const two32 = 2 ** 32;
+
+/** The fixed header of a frame of `frameBytes` starting at `at` (seq written as two u32: no BigInt). */
+function writeHeader(b: Uint8Array, v: DataView, at: number, frameBytes: number, h: Omit<FrameHeader, "frame_bytes">): void {
+  v.setUint32(at, frameBytes, true);
+  v.setUint8(at + 4, h.kind);
+  v.setUint8(at + 5, h.flags);
+  v.setUint16(at + 6, h.key_id, true);
+  v.setUint32(at + 8, h.seq >>> 0, true);
+  v.setUint32(at + 12, Math.floor(h.seq / two32), true);
+  v.setBigInt64(at + 16, h.ts_ns, true);
+  v.setUint32(at + 24, crc32c(b.subarray(at, at + 24)), true);
 }
 
-function finish(f: Uint8Array, v: DataView): Uint8Array {
-  v.setUint32(f.length - 4, crc32c(f.subarray(0, f.length - 4)), true);
-  return f;
+/** The trailer checksum of the frame of `frameBytes` at `at`. */
+function finish(b: Uint8Array, v: DataView, at: number, frameBytes: number): void {
+  const end = at + frameBytes - frameTrailerBytes;
+  v.setUint32(end, crc32c(b.subarray(at, end)), true);
+}
+
+/** Bytes of a message frame (the same with or without encryption of the same size class). */
+export function msgFrameBytes(subject: Uint8Array, m: MsgBody, encrypted: boolean): number {
+  return frameOverheadBytes + plainBodyBytes(subject, m) + (encrypted ? sealOverheadBytes : 0);
+}
+
+/**
+ * Frames written back to back into one growing buffer: a group-commit batch is encoded straight
+ * into the bytes it writes (no buffer per record, no concatenation). `bytes()` is what to write.
+ */
+export class FrameBuffer {
+  private buf: Uint8Array;
+  private v: DataView;
+  private used = 0;
+
+  /** With a pool, buffers come from it and `release()` gives the current one back. */
+  constructor(
+    capacity_bytes: number,
+    private readonly pool?: BufferPool,
+  ) {
+    this.buf = pool?.acquire(capacity_bytes) ?? new Uint8Array(Math.max(64, capacity_bytes));
+    this.v = view(this.buf);
+  }
+
+  get length(): number {
+    return this.used;
+  }
+
+  /** Room for `n` more bytes; returns where they start. Growth copies, so size the start well. */
+  private reserve(n: number): number {
+    const at = this.used;
+    if (at + n > this.buf.length) {
+      const want = Math.max(this.buf.length * 2, at + n);
+      const next = this.pool?.acquire(want) ?? new Uint8Array(want);
+      next.set(this.buf.subarray(0, at));
+      this.pool?.release(this.buf);
+      this.buf = next;
+      this.v = view(next);
+    }
+    this.used = at + n;
+    return at;
+  }
+
+  /** Return the buffer to the pool: only once nothing reads `bytes()` any more (the write returned). */
+  release(): void {
+    this.pool?.release(this.buf);
+    this.buf = new Uint8Array(0);
+    this.v = view(this.buf);
+    this.used = 0;
+  }
+
+  /** Append a message frame (encrypted when a cipher is given); returns its offset in the buffer. */
+  msg(seq: number, ts_ns: bigint, m: MsgBody, cipher: BodyCipher | undefined, subject: Uint8Array): number {
+    const plainBytes = plainBodyBytes(subject, m);
+    if (cipher === undefined) {
+      const n = frameOverheadBytes + plainBytes;
+      const at = this.reserve(n);
+      const b = this.buf;
+      const v = this.v;
+      writeHeader(b, v, at, n, { kind: RecordKind.msg, flags: 0, key_id: 0, seq, ts_ns });
+      writePlainBody(b, v, at + frameHeaderBytes, subject, m);
+      finish(b, v, at, n);
+      return at;
+    }
+    // Sealing may throw: do it before reserving, so a failed record leaves no bytes behind.
+    const head = new Uint8Array(frameHeaderBytes);
+    const n = frameOverheadBytes + plainBytes + sealOverheadBytes;
+    writeHeader(head, view(head), 0, n, { kind: RecordKind.msg, flags: flagEncrypted, key_id: cipher.currentKeyId, seq, ts_ns });
+    const plain = new Uint8Array(plainBytes);
+    writePlainBody(plain, view(plain), 0, subject, m);
+    const sealed = cipher.seal(head.subarray(0, 24), plain);
+    if (sealed.length !== plainBytes + sealOverheadBytes) throw new Error(`cipher returned ${sealed.length} bytes for ${plainBytes}`);
+    const at = this.reserve(n);
+    this.buf.set(head, at);
+    this.buf.set(sealed, at + frameHeaderBytes);
+    finish(this.buf, this.v, at, n);
+    return at;
+  }
+
+  /** Append a body-less control record (tombstone, floor, lastSeq); returns its offset. */
+  control(kind: RecordKind, seq: number): number {
+    const at = this.reserve(frameOverheadBytes);
+    writeHeader(this.buf, this.v, at, frameOverheadBytes, { kind, flags: 0, key_id: 0, seq, ts_ns: 0n });
+    finish(this.buf, this.v, at, frameOverheadBytes);
+    return at;
+  }
+
+  /** The frames written so far (a view, valid until the next append). */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.used);
+  }
 }
 
 /** Frame a message; encrypted when a cipher is given. `subject` is m.subject as UTF-8. */
 export function encodeMsgFrame(seq: number, ts_ns: bigint, m: MsgBody, cipher?: BodyCipher, subject: Uint8Array = enc.encode(m.subject)): Uint8Array {
-  const plainBytes = plainBodyBytes(subject, m);
-  if (cipher === undefined) {
-    // One allocation: the body is laid out in place.
-    const f = new Uint8Array(frameOverheadBytes + plainBytes);
-    const v = view(f);
-    writeHeader(f, v, { kind: RecordKind.msg, flags: 0, key_id: 0, seq, ts_ns });
-    writePlainBody(f, v, frameHeaderBytes, subject, m);
-    return finish(f, v);
-  }
-  const plain = new Uint8Array(plainBytes);
-  writePlainBody(plain, view(plain), 0, subject, m);
-  const f = new Uint8Array(frameOverheadBytes + plainBytes + sealOverheadBytes);
-  const v = view(f);
-  writeHeader(f, v, { kind: RecordKind.msg, flags: flagEncrypted, key_id: cipher.currentKeyId, seq, ts_ns });
-  f.set(cipher.seal(f.subarray(0, 24), plain), frameHeaderBytes);
-  return finish(f, v);
+  const fb = new FrameBuffer(msgFrameBytes(subject, m, cipher !== undefined));
+  fb.msg(seq, ts_ns, m, cipher, subject);
+  return fb.bytes();
 }
 
 /** Frame a body-less control record (tombstone, floor, lastSeq). */
 export function encodeControlFrame(kind: RecordKind, seq: number): Uint8Array {
-  const f = new Uint8Array(frameOverheadBytes);
-  const v = view(f);
-  writeHeader(f, v, { kind, flags: 0, key_id: 0, seq, ts_ns: 0n });
-  return finish(f, v);
+  const fb = new FrameBuffer(frameOverheadBytes);
+  fb.control(kind, seq);
+  return fb.bytes();
 }
 
 /** An erased record of exactly `frame_bytes` (overwrites a message in place; body zeroed). */
 export function encodeErasedFrame(seq: number, frame_bytes: number): Uint8Array {
   const f = new Uint8Array(frame_bytes);
   const v = view(f);
-  writeHeader(f, v, { kind: RecordKind.erased, flags: 0, key_id: 0, seq, ts_ns: 0n });
-  return finish(f, v);
+  writeHeader(f, v, 0, frame_bytes, { kind: RecordKind.erased, flags: 0, key_id: 0, seq, ts_ns: 0n });
+  finish(f, v, 0, frame_bytes);
+  return f;
 }
 
 export type HeaderCheck =
@@ -189,13 +274,14 @@ export function checkHeader(b: Uint8Array): HeaderCheck {
   }
   const frame_bytes = v.getUint32(0, true);
   const kind = v.getUint8(4);
-  const seq = v.getBigUint64(8, true);
-  if (frame_bytes < frameOverheadBytes || kind < 1 || kind > kindMax || seq > BigInt(Number.MAX_SAFE_INTEGER)) {
+  const seqHi = v.getUint32(12, true);
+  // Sequences are safe integers: the high word stays below 2^21.
+  if (frame_bytes < frameOverheadBytes || kind < 1 || kind > kindMax || seqHi >= 2 ** 21) {
     return { kind: "bad" };
   }
   return {
     kind: "ok",
-    header: { frame_bytes, kind: kind as RecordKind, flags: v.getUint8(5), key_id: v.getUint16(6, true), seq: Number(seq), ts_ns: v.getBigInt64(16, true) },
+    header: { frame_bytes, kind: kind as RecordKind, flags: v.getUint8(5), key_id: v.getUint16(6, true), seq: seqHi * two32 + v.getUint32(8, true), ts_ns: v.getBigInt64(16, true) },
   };
 }
 
