@@ -11,11 +11,11 @@
  * Needs the TypeScript build (dist/), which `npm test` makes before vitest.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { waitFor } from "../../common/wait.js";
+import { REPO_ROOT, readPortsFile, type PortsFile } from "./lib/server-process.js";
 
 export interface StartBrokerOptions {
   /** Extra environment for the broker process. */
@@ -54,12 +54,7 @@ export interface BrokerProcess {
 const logBytesMax = 1024 * 1024;
 
 export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, "bin", "sluice"))) return dir;
-    dir = dirname(dir);
-  }
-  throw new Error("broker-process: cannot find bin/sluice above " + fileURLToPath(import.meta.url));
+  return REPO_ROOT;
 }
 
 interface Running {
@@ -101,11 +96,7 @@ export async function startBroker(
         res(exitCode);
       });
     });
-    const portsPath = (): string | undefined => {
-      const f = readdirSync(dir).find((n) => n.endsWith(`_${child.pid}.ports`));
-      return f === undefined ? undefined : join(dir, f);
-    };
-    let ports: { nats?: string[]; monitoring?: string[] };
+    let ports: PortsFile;
     try {
       const exitedEarly = exit.then((code) => {
         throw new Error(`broker exited with ${code} before writing its ports file`);
@@ -115,15 +106,7 @@ export async function startBroker(
         exitedEarly,
         waitFor(
           "broker ports file",
-          () => {
-            if (exitCode !== undefined) return undefined;
-            const p = portsPath();
-            if (p === undefined) return undefined;
-            const text = readFileSync(p, "utf8");
-            return text.length > 0
-              ? (JSON.parse(text) as { nats?: string[]; monitoring?: string[] })
-              : undefined;
-          },
+          () => (exitCode !== undefined || child.pid === undefined ? undefined : readPortsFile(dir, child.pid)),
           { timeout_ms: opts.startTimeoutMs ?? 30_000, interval_ms: 25 },
         ),
       ]);
@@ -131,9 +114,9 @@ export async function startBroker(
       child.kill("SIGKILL");
       throw new Error(`${(err as Error).message}\n--- broker output ---\n${output}`);
     }
-    const url = ports.nats?.find((u) => u.includes("127.0.0.1")) ?? ports.nats?.[0];
+    const url = ports.nats.find((u) => u.includes("127.0.0.1")) ?? ports.nats[0];
     if (url === undefined) throw new Error(`ports file has no client URL\n${output}`);
-    const mon = ports.monitoring?.find((u) => u.includes("127.0.0.1")) ?? ports.monitoring?.[0];
+    const mon = ports.monitoring.find((u) => u.includes("127.0.0.1")) ?? ports.monitoring[0];
     return {
       child,
       exit,

@@ -167,9 +167,15 @@ export class ServerProcess {
   }
 }
 
-/** Reads the ports out of the ports file nats-server writes (`<name>_<pid>.ports`). */
-function readPorts(dir: string): { client: number; monitor: number | undefined } | undefined {
-  const file = readdirSync(dir).find((f) => f.endsWith(".ports"));
+/** The URLs in the ports file nats-server writes (`<name>_<pid>.ports`); undefined until it is complete. */
+export interface PortsFile {
+  nats: string[];
+  monitoring: string[];
+}
+
+export function readPortsFile(dir: string, pid?: number): PortsFile | undefined {
+  const suffix = pid === undefined ? ".ports" : `_${pid}.ports`;
+  const file = readdirSync(dir).find((f) => f.endsWith(suffix));
   if (!file) return undefined;
   let parsed: unknown;
   try {
@@ -178,12 +184,19 @@ function readPorts(dir: string): { client: number; monitor: number | undefined }
     return undefined; // written but not complete yet
   }
   const p = parsed as { nats?: unknown; monitoring?: unknown };
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((u): u is string => typeof u === "string") : []);
+  return { nats: strings(p.nats), monitoring: strings(p.monitoring) };
+}
+
+function readPorts(dir: string): { client: number; monitor: number | undefined } | undefined {
+  const p = readPortsFile(dir);
+  if (p === undefined) return undefined;
   const client = firstPort(p.nats);
   return client === undefined ? undefined : { client, monitor: firstPort(p.monitoring) };
 }
 
-function firstPort(urls: unknown): number | undefined {
-  if (!Array.isArray(urls) || typeof urls[0] !== "string") return undefined;
+function firstPort(urls: string[]): number | undefined {
+  if (urls[0] === undefined) return undefined;
   const port = Number(new URL(urls[0]).port);
   return Number.isInteger(port) && port > 0 ? port : undefined;
 }
