@@ -14,6 +14,7 @@ import { fromPersisted, toPersisted } from "./consumer/state.js";
 import { makeDeliver } from "./deliver.js";
 import type { MetaStore } from "./persist.js";
 import { checkStreamUpdate, overlapsAny, type StreamConfig } from "./stream/config.js";
+import { CacheBudget } from "./stream/recent.js";
 import { SourceLinks } from "./stream/sourcing.js";
 import { JsStream, storeLimitsOf, type StreamEnv } from "./stream/stream.js";
 import { subjectsOverlap } from "./subjects.js";
@@ -38,6 +39,9 @@ export interface JetStreamDeps {
 
 export type CreateAction = "create" | "update" | "";
 
+/** Memory all streams' recent-message caches may use together. */
+export const recentBudgetBytesMax = 64 * 1024 * 1024;
+
 export class JetStream {
   readonly streams = new Map<string, JsStream<JsConsumer>>();
   private readonly captures = new Map<string, BusSubscription[]>();
@@ -61,6 +65,7 @@ export class JetStream {
         const limit = storage === "memory" ? deps.maxMemoryBytes : deps.maxFileBytes;
         return limit > 0 && this.usage(storage) + bytes > limit;
       },
+      cacheBudget: new CacheBudget(recentBudgetBytesMax),
     };
     this.consumerEnv = {
       bus: deps.bus,

@@ -4,6 +4,7 @@
  */
 import type { Clock } from "../../common/clock.js";
 import type { ServerOptions } from "../config/options.js";
+import { settleAckFloor } from "./consumer/state.js";
 import { rfc3339Nano } from "./headers.js";
 import type { JetStream } from "./jetstream.js";
 
@@ -81,6 +82,7 @@ export function metricsSample(js: JetStream | undefined): JsMetricsSample {
     const st = s.store.state();
     out.streams.push({ stream: s.name, messages: st.msgs, bytes: st.bytes, first_seq: st.first_seq, last_seq: st.last_seq, consumers: s.consumers.size });
     for (const c of s.consumers.values()) {
+      settleAckFloor(c.state);
       let redelivered = 0;
       for (const e of c.state.pending.values()) if (e.deliveries > 1) redelivered++;
       out.consumers.push({

@@ -17,7 +17,7 @@ import { publishDeadLetter, publishAdvisory } from "./dead-letter.js";
 import { consumerInfoBody } from "./info.js";
 import { pickByPriority } from "./priority.js";
 import { ackSubject, parseAckPayload, parsePullRequest, type AckRef, type PullRequest } from "./pull.js";
-import { updateAckFloor, type ConsumerState } from "./state.js";
+import type { ConsumerState } from "./state.js";
 
 export interface ConsumerEnv {
   bus: Bus;
@@ -125,7 +125,7 @@ export class JsConsumer implements AttachedConsumer {
       }
     }
     this.pruneAhead();
-    if (changed) updateAckFloor(this.state);
+    if (changed) this.state.ackFloorStale = true;
     this.env.persistSoon(this);
   }
 
@@ -237,25 +237,33 @@ export class JsConsumer implements AttachedConsumer {
 
   /** Deliver up to `pumpTurnMax` messages; true if more might be deliverable right away. */
   private async deliverSome(): Promise<boolean> {
+    this.dropDeadRequests();
     for (let i = 0; i < pumpTurnMax; i++) {
-      this.dropDeadRequests();
+      // The request served next must still have a listener (its client may have gone).
+      while (this.waiting.length > 0 && !this.env.bus.hasInterest(this.waiting[0]!.reply)) this.waiting.shift();
       if (!this.hasTarget()) return false;
-      const next = await this.nextMessage();
-      if (next === undefined) {
-        this.endNoWaitRequests();
-        return false;
+      let msg = this.nextInOrderNow();
+      let redelivery = false;
+      if (msg === undefined) {
+        const next = await this.nextMessage();
+        if (next === undefined) {
+          this.endNoWaitRequests();
+          return false;
+        }
+        if (this.deleted || !this.hasTarget()) return false;
+        msg = next.msg;
+        redelivery = next.redelivery;
       }
-      if (this.deleted || !this.hasTarget()) return false;
-      if (this.config.replay_policy === "original" && !next.redelivery) {
+      if (this.config.replay_policy === "original" && !redelivery) {
         const now = this.env.clock.nowMs();
         if (this.lastReplayTsNs > 0n) {
-          const gapMs = Number((next.msg.ts_ns - this.lastReplayTsNs) / 1_000_000n);
+          const gapMs = Number((msg.ts_ns - this.lastReplayTsNs) / 1_000_000n);
           if (now < this.replayNotBeforeMs + gapMs) return false; // tick() resumes at the right time
         }
         this.replayNotBeforeMs = now;
-        this.lastReplayTsNs = next.msg.ts_ns;
+        this.lastReplayTsNs = msg.ts_ns;
       }
-      this.deliver(next.msg, next.redelivery);
+      this.deliver(msg, redelivery);
     }
     return true;
   }
@@ -279,6 +287,17 @@ export class JsConsumer implements AttachedConsumer {
     }
   }
 
+  /**
+   * The next first delivery when it is decidable without I/O: no redeliveries waiting, room
+   * under max_ack_pending, plain in-order delivery, message in the stream's recent cache. Saves
+   * the promise chain of `nextMessage` for every message of a consumer that keeps up.
+   */
+  private nextInOrderNow(): StoredMessage | undefined {
+    if (this.redeliverQueue.length > 0 || this.ackPendingFull()) return undefined;
+    if (this.stream.config.sluice_priority === true || this.state.lpsSeqs !== undefined) return undefined;
+    return this.stream.nextCached(this.state.cursor, this.filters);
+  }
+
   private async nextMessage(): Promise<{ msg: StoredMessage; redelivery: boolean } | undefined> {
     const s = this.state;
     while (this.redeliverQueue.length > 0) {
@@ -288,11 +307,11 @@ export class JsConsumer implements AttachedConsumer {
         this.redeliverQueue.shift();
         continue;
       }
-      const msg = await this.stream.store.get(seq);
+      const msg = await this.stream.read(seq);
       if (msg === undefined) {
         this.redeliverQueue.shift();
         s.pending.delete(seq);
-        updateAckFloor(s);
+        s.ackFloorStale = true;
         continue;
       }
       return { msg, redelivery: true };
@@ -303,36 +322,30 @@ export class JsConsumer implements AttachedConsumer {
   }
 
   private async nextMatching(start: number): Promise<StoredMessage | undefined> {
-    const store = this.stream.store;
-    if (this.filters.length === 0) {
-      const ahead = this.prefetch.get(start);
-      this.prefetch.delete(start);
-      let m = ahead === undefined ? undefined : await ahead;
-      // A prefetched copy is used only if still in the stream (limits may have removed it).
-      if (m === undefined || m.seq < store.state().first_seq) m = await store.next(start);
-      if (m !== undefined) this.schedulePrefetch(m.seq + 1);
-      return m;
-    }
-    if (this.filters.length === 1) return store.next(start, this.filters[0]);
-    let best: StoredMessage | undefined;
-    for (const f of this.filters) {
-      const m = await store.next(start, f);
-      if (m !== undefined && (best === undefined || m.seq < best.seq)) best = m;
-    }
-    return best;
+    const stream = this.stream;
+    if (this.filters.length > 0 || stream.isCached(start)) return stream.next(start, this.filters);
+    const ahead = this.prefetch.get(start);
+    this.prefetch.delete(start);
+    let m = ahead === undefined ? undefined : await ahead;
+    // A prefetched copy is used only if still in the stream (limits or deletes may have removed it).
+    if (m === undefined || !stream.isLive(m.seq)) m = await stream.next(start, this.filters);
+    if (m !== undefined) this.schedulePrefetch(m.seq + 1);
+    return m;
   }
 
   /**
-   * Read the next few sequences in parallel: file-store reads go through the thread pool, and
-   * one read at a time would bound delivery to one message per disk round trip.
+   * Read the next few sequences in parallel when they are not in the stream's recent cache:
+   * file-store reads go through the thread pool, and one read at a time would bound delivery
+   * to one message per disk round trip.
    */
   private schedulePrefetch(from: number): void {
     if (this.stream.config.sluice_priority === true || this.filters.length > 0) return;
     for (const seq of this.prefetch.keys()) if (seq < from) this.prefetch.delete(seq);
-    const last = this.stream.store.state().last_seq;
+    const store = this.stream.store;
+    const last = store.state().last_seq;
     for (let seq = from; seq <= last && seq < from + prefetchMax; seq++) {
-      if (this.prefetch.has(seq)) continue;
-      this.prefetch.set(seq, this.stream.store.get(seq).catch(() => undefined));
+      if (this.prefetch.has(seq) || this.stream.isCached(seq)) continue;
+      this.prefetch.set(seq, store.get(seq).catch(() => undefined));
     }
   }
 
@@ -472,8 +485,11 @@ export class JsConsumer implements AttachedConsumer {
     switch (kind.kind) {
       case "ack":
       case "next": {
-        const retired: number[] = [];
+        // Only a consumer held back by max_ack_pending has new work because of an ack.
+        const wasFull = this.ackPendingFull();
+        let retired: number[] | undefined;
         if (this.config.ack_policy === "all") {
+          retired = [];
           for (const seq of [...s.pending.keys()]) {
             if (seq <= ref.streamSeq) {
               s.pending.delete(seq);
@@ -482,16 +498,16 @@ export class JsConsumer implements AttachedConsumer {
           }
         } else if (entry !== undefined) {
           s.pending.delete(ref.streamSeq);
-          retired.push(ref.streamSeq);
+          retired = [ref.streamSeq];
         }
-        if (retired.length > 0) {
-          if (ref.tsNs > 0n) this.env.ackLatency(Number(this.env.clock.nowNs() - ref.tsNs) / 1e9);
-          updateAckFloor(s);
-          void this.stream.retire(retired);
+        if (retired !== undefined && retired.length > 0) {
+          if (ref.tsMs > 0) this.env.ackLatency((this.env.clock.nowMs() - ref.tsMs) / 1000);
+          s.ackFloorStale = true;
+          if (this.stream.config.retention !== "limits") void this.stream.retire(retired);
           this.env.persistSoon(this);
         }
         if (kind.kind === "next") this.pullRequest(reply, kind.request);
-        else this.kick();
+        else if (wasFull) this.kick();
         break;
       }
       case "nak":
@@ -506,7 +522,7 @@ export class JsConsumer implements AttachedConsumer {
       case "term":
         if (entry !== undefined) {
           s.pending.delete(ref.streamSeq);
-          updateAckFloor(s);
+          s.ackFloorStale = true;
           this.finalize(ref.streamSeq, entry.deliveries, "term", kind.reason);
           this.kick();
         }
@@ -518,7 +534,7 @@ export class JsConsumer implements AttachedConsumer {
   private queueRedelivery(seq: number, entry: { deliveries: number; queued: boolean }): void {
     if (this.config.max_deliver > 0 && entry.deliveries >= this.config.max_deliver) {
       this.state.pending.delete(seq);
-      updateAckFloor(this.state);
+      this.state.ackFloorStale = true;
       this.finalize(seq, entry.deliveries, "max_deliver", "");
       return;
     }

@@ -17,7 +17,7 @@ export async function publishDeadLetter(
   reason: "term" | "max_deliver",
   detail: string,
 ): Promise<void> {
-  const msg = await stream.store.get(seq);
+  const msg = await stream.read(seq);
   if (msg === undefined) return;
   const headers = appendHeaders(msg.headers, [
     ["Sluice-Dead-Letter-Stream", stream.name],

@@ -1,7 +1,7 @@
 /** ConsumerInfo as nats-server serialises it (`$JS.API.CONSUMER.INFO`, lists, /jsz). */
 import type { PullRequest } from "./pull.js";
 import type { ConsumerConfig } from "./config.js";
-import type { ConsumerState } from "./state.js";
+import { settleAckFloor, type ConsumerState } from "./state.js";
 
 /** What the info body reads from a consumer (kept structural: no import of consumer.ts). */
 export interface ConsumerView {
@@ -18,6 +18,7 @@ export interface ConsumerView {
 
 export function consumerInfoBody(c: ConsumerView, nowNs: bigint, clusterName: string | undefined, serverName: string): Record<string, unknown> {
   const s = c.state;
+  settleAckFloor(s);
   let redelivered = 0;
   for (const e of s.pending.values()) if (e.deliveries > 1) redelivered++;
   const ts = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString();

@@ -5,6 +5,8 @@
  */
 import type { ConsumerConfig } from "./config.js";
 
+const decoder = new TextDecoder();
+
 export interface PullRequest {
   reply: string;
   batch: number;
@@ -36,7 +38,7 @@ function formatGoDuration(ns: number): string {
 }
 
 export function parsePullRequest(body: Uint8Array, reply: string, cfg: ConsumerConfig, nowMs: number): PullParse {
-  const text = new TextDecoder().decode(body).trim();
+  const text = decoder.decode(body).trim();
   let batch = 1;
   let expiresNs = 0;
   let maxBytes = 0;
@@ -101,20 +103,34 @@ export interface AckRef {
   deliveries: number;
   streamSeq: number;
   consumerSeq: number;
-  /** Stored time of the message (ns since epoch), 0 if unparsable. */
-  tsNs: bigint;
+  /** Stored time of the message (ms since epoch, fractional; 0 if unparsable): latency metrics only. */
+  tsMs: number;
+}
+
+/** A non-negative decimal integer token, or -1 (no regex or Number() on the ack hot path). */
+function parseUint(t: string | undefined): number {
+  if (t === undefined || t.length === 0 || t.length > 20) return -1;
+  let n = 0;
+  for (let i = 0; i < t.length; i++) {
+    const d = t.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 /** Parse an ack subject (9-token v1 or ≥11-token v2 form). */
 export function parseAckSubject(subject: string): AckRef | undefined {
+  if (!subject.startsWith("$JS.ACK.")) return undefined;
   const t = subject.split(".");
-  if (t[0] !== "$JS" || t[1] !== "ACK") return undefined;
   const base = t.length === 9 ? 2 : t.length >= 11 ? 4 : -1;
   if (base < 0) return undefined;
-  const nums = [t[base + 2], t[base + 3], t[base + 4]].map((x) => Number(x));
-  if (nums.some((n) => !Number.isInteger(n) || n < 0)) return undefined;
-  const ts = t[base + 5] ?? "";
-  return { stream: t[base]!, consumer: t[base + 1]!, deliveries: nums[0]!, streamSeq: nums[1]!, consumerSeq: nums[2]!, tsNs: /^\d+$/.test(ts) ? BigInt(ts) : 0n };
+  const deliveries = parseUint(t[base + 2]);
+  const streamSeq = parseUint(t[base + 3]);
+  const consumerSeq = parseUint(t[base + 4]);
+  if (deliveries < 0 || streamSeq < 0 || consumerSeq < 0 || !Number.isSafeInteger(streamSeq) || !Number.isSafeInteger(consumerSeq)) return undefined;
+  const ts = parseUint(t[base + 5]);
+  return { stream: t[base]!, consumer: t[base + 1]!, deliveries, streamSeq, consumerSeq, tsMs: ts > 0 ? ts / 1e6 : 0 };
 }
 
 export type AckKind =
@@ -124,9 +140,15 @@ export type AckKind =
   | { kind: "next"; request: Uint8Array }
   | { kind: "term"; reason: string };
 
+const plusAck = [0x2b, 0x41, 0x43, 0x4b]; // "+ACK"
+const plainAck: AckKind = Object.freeze({ kind: "ack" });
+
 export function parseAckPayload(payload: Uint8Array): AckKind | undefined {
-  const text = new TextDecoder().decode(payload);
-  if (text === "" || text.startsWith("+ACK") || text === "+OK") return { kind: "ack" };
+  // The common case, decided on the bytes: an empty payload or exactly "+ACK".
+  if (payload.length === 0) return plainAck;
+  if (payload.length === 4 && payload[0] === plusAck[0] && payload[1] === plusAck[1] && payload[2] === plusAck[2] && payload[3] === plusAck[3]) return plainAck;
+  const text = decoder.decode(payload);
+  if (text === "" || text.startsWith("+ACK") || text === "+OK") return plainAck;
   if (text.startsWith("-NAK")) {
     const rest = text.slice(4).trim();
     if (rest === "") return { kind: "nak", delayNs: 0 };

@@ -26,6 +26,12 @@ export interface ConsumerState {
   lpsSeqs: Set<number> | undefined;
   lpsEnd: number;
   lastActiveMs: number;
+  /**
+   * Acks happened since the ack floor was last computed. Computing it scans every pending
+   * entry, so acks only set this and readers (info, monitoring, persistence) call
+   * `settleAckFloor` first: one scan per read instead of one per ack.
+   */
+  ackFloorStale: boolean;
 }
 
 export interface PersistedConsumerState {
@@ -50,10 +56,12 @@ export function emptyState(cursor: number): ConsumerState {
     lpsSeqs: undefined,
     lpsEnd: 0,
     lastActiveMs: 0,
+    ackFloorStale: false,
   };
 }
 
 export function toPersisted(s: ConsumerState): PersistedConsumerState {
+  settleAckFloor(s);
   const out: PersistedConsumerState = {
     delivered: { consumer_seq: s.deliveredConsumerSeq, stream_seq: s.deliveredStreamSeq },
     ack_floor: { consumer_seq: s.ackFloorConsumerSeq, stream_seq: s.ackFloorStreamSeq },
@@ -82,7 +90,18 @@ export function fromPersisted(p: PersistedConsumerState, nowMs: number, ackWaitM
   return s;
 }
 
-/** Recompute the ack floor after acks: everything below the oldest unacked message is done. */
+/** Bring the ack floor up to date if acks happened since it was computed. */
+export function settleAckFloor(s: ConsumerState): void {
+  if (!s.ackFloorStale) return;
+  s.ackFloorStale = false;
+  updateAckFloor(s);
+}
+
+/**
+ * Recompute the ack floor: everything below the oldest unacked message is done. The floor only
+ * moves up (both inputs, the oldest pending entry and the cursor, only grow), so computing it
+ * late, once for many acks, gives the same value as after every ack.
+ */
 export function updateAckFloor(s: ConsumerState): void {
   if (s.pending.size === 0) {
     s.ackFloorConsumerSeq = s.deliveredConsumerSeq;

@@ -8,11 +8,12 @@ import type { Bus } from "../../core/bus.js";
 import { StoreError, type Store, type StoreLimits, type StoredMessage } from "../../store/types.js";
 import { jsError, type JsApiError } from "../api/errors.js";
 import { appendHeaders, getHeader, parseHeaders, rfc3339Nano, utf8 } from "../headers.js";
-import { compileTransform, subjectMatches } from "../subjects.js";
+import { compileTransform, matchesAny, subjectMatches } from "../subjects.js";
 import type { JsLog } from "../types.js";
 import { zeroTime } from "../types.js";
 import type { StreamConfig } from "./config.js";
 import { checkPublish, needsSerialCheck, pubAckDuplicate, pubAckError, pubAckOk } from "./publish-checks.js";
+import { RecentMessages, type CacheBudget } from "./recent.js";
 
 export interface AttachedConsumer {
   readonly name: string;
@@ -31,6 +32,8 @@ export interface StreamEnv {
   domain: string | undefined;
   /** True when storing `bytes` more of this storage type would exceed the server's limit. */
   storageFull(storage: "file" | "memory", bytes: number): boolean;
+  /** Memory shared by the recent-message caches of all streams. */
+  cacheBudget: CacheBudget;
 }
 
 interface InboundMsg {
@@ -44,6 +47,10 @@ interface InboundMsg {
 export const ingestQueueLengthMax = 100_000;
 /** Bound on remembered message ids (on top of the duplicate window). */
 export const dedupEntriesMax = 1_000_000;
+/** Per-stream bound of the recent-message cache (the server-wide budget also applies). */
+export const recentBytesMax = 16 * 1024 * 1024;
+/** Sequences a cache lookup walks (gaps, other subjects) before it asks the store instead. */
+const recentScanMax = 64;
 
 export function storeLimitsOf(cfg: StreamConfig): StoreLimits {
   return {
@@ -90,6 +97,8 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
   private readonly inflight = new Set<Promise<unknown>>();
   private transform: ((s: string) => string | undefined) | undefined;
   private closed = false;
+  /** Just-stored messages for consumers (file streams only: a memory store is already memory). */
+  private readonly recent: RecentMessages | undefined;
 
   constructor(
     public config: StreamConfig,
@@ -98,6 +107,7 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
     private readonly env: StreamEnv,
   ) {
     this.setTransform();
+    this.recent = config.storage === "file" ? new RecentMessages(recentBytesMax, env.cacheBudget) : undefined;
   }
 
   get name(): string {
@@ -250,6 +260,7 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
 
   /** Bookkeeping shared by client publishes and mirror/source appends. */
   afterStored(stored: StoredMessage): void {
+    this.recent?.add(stored);
     this.republish(stored);
     if (this.config.retention === "interest" && ![...this.consumers.values()].some((c) => c.wantsSubject(stored.subject))) {
       void this.store.delete(stored.seq).catch(() => undefined);
@@ -280,7 +291,7 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
   async retire(seqs: Iterable<number>): Promise<void> {
     if (this.config.retention === "limits") return;
     for (const seq of seqs) {
-      const m = await this.store.get(seq);
+      const m = await this.read(seq);
       if (m === undefined) continue;
       const all = [...this.consumers.values()];
       const done = this.config.retention === "workqueue" ? true : all.every((c) => c.hasAcked(seq, m.subject));
@@ -335,9 +346,85 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
     return out;
   }
 
+  // ---- reads for consumers -------------------------------------------------------------------
+
+  /** Does the store still hold `seq`? (O(log n): two index lookups.) */
+  isLive(seq: number): boolean {
+    return this.store.numPending(seq) - this.store.numPending(seq + 1) === 1;
+  }
+
+  private cachedLive(seq: number): StoredMessage | undefined {
+    const m = this.recent?.get(seq);
+    if (m === undefined) return undefined;
+    if (this.isLive(seq)) return m;
+    this.recent!.delete(seq);
+    return undefined;
+  }
+
+  /** Message `seq` if still stored: from the recent cache (shared copy: do not modify) or the store. */
+  async read(seq: number): Promise<StoredMessage | undefined> {
+    return this.cachedLive(seq) ?? this.store.get(seq);
+  }
+
+  /** Is `seq` in the recent cache (so a read needs no store I/O)? */
+  isCached(seq: number): boolean {
+    return this.recent?.get(seq) !== undefined;
+  }
+
+  /**
+   * Walk the recent cache from `start` for the first live message matching `filters` (none =
+   * all): the message, `null` when the store holds nothing at or after the position reached, or
+   * the sequence from which the store must be asked (a live message the cache does not hold, or
+   * `recentScanMax` steps taken).
+   */
+  private scanRecent(start: number, filters: readonly string[]): StoredMessage | number | null {
+    const recent = this.recent;
+    if (recent === undefined || recent.size === 0) return start;
+    let from = start;
+    for (let n = 0; n < recentScanMax; n++, from++) {
+      const m = recent.get(from);
+      if (m !== undefined) {
+        if (!this.isLive(from)) {
+          recent.delete(from);
+          continue;
+        }
+        if (filters.length === 0 || matchesAny(filters, m.subject)) return m;
+        continue;
+      }
+      if (this.store.numPending(from) === 0) return null;
+      if (!this.isLive(from)) continue;
+      return from;
+    }
+    return from;
+  }
+
+  /** `next` when the answer is in the recent cache (no I/O, no promise); undefined otherwise. */
+  nextCached(start: number, filters: readonly string[]): StoredMessage | undefined {
+    const r = this.scanRecent(start, filters);
+    return typeof r === "object" && r !== null ? r : undefined;
+  }
+
+  /**
+   * First stored message with seq >= start whose subject matches one of `filters` (none = all):
+   * from the recent cache when it holds it, else from the store.
+   */
+  async next(start: number, filters: readonly string[]): Promise<StoredMessage | undefined> {
+    const r = this.scanRecent(start, filters);
+    if (r === null) return undefined;
+    if (typeof r === "object") return r;
+    if (filters.length <= 1) return this.store.next(r, filters[0]);
+    let best: StoredMessage | undefined;
+    for (const f of filters) {
+      const m = await this.store.next(r, f);
+      if (m !== undefined && (best === undefined || m.seq < best.seq)) best = m;
+    }
+    return best;
+  }
+
   close(): void {
     this.closed = true;
     this.queue = [];
     this.queueHead = 0;
+    this.recent?.clear();
   }
 }
