@@ -30,8 +30,9 @@ function program(result: { code: number; wait?: Promise<void> }): Command {
     .option("--nodes <n>", "number of nodes", int("--nodes", 1, 20), 3)
     .option("--node-grace <s>", "node-monitor-grace-period seconds", int("--node-grace", 10, 600), 50)
     .option("--network <mode>", `pod network: ${NETWORK_MODES.join(" | ")} (default: netns as root, loopback otherwise)`, parseNetworkMode)
-    .action(async (o: { name: string; nodes: number; nodeGrace: number; network?: NetworkMode }) => {
-      const rec = await up({ name: o.name, nodes: o.nodes, nodeMonitorGracePeriod_s: o.nodeGrace, progress: say, ...(o.network !== undefined ? { network: o.network } : {}) });
+    .option("--timeout <s>", "give up when the cluster is not ready after this many seconds", int("--timeout", 30, 3600), 180)
+    .action(async (o: { name: string; nodes: number; nodeGrace: number; network?: NetworkMode; timeout: number }) => {
+      const rec = await up({ name: o.name, nodes: o.nodes, nodeMonitorGracePeriod_s: o.nodeGrace, timeout_ms: o.timeout * 1000, progress: say, ...(o.network !== undefined ? { network: o.network } : {}) });
       process.stdout.write(
         [
           "",

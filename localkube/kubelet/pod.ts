@@ -115,7 +115,8 @@ export class PodWorker {
   /** An exec probe inside the container's namespaces (or plainly, for an unsandboxed process). */
   private probeExec(pid: number, argv: string[], timeout_ms: number): Promise<number> {
     if (this.rt.network === "netns") return execWithTimeout("nsenter", ["-t", String(pid), "-n", "-m", "-u", "--", ...argv], this.baseEnv(), timeout_ms);
-    if (this.rt.usernsUnavailable === undefined) return execWithTimeout("nsenter", ["-t", String(pid), "-U", "-m", "-u", "-r", "-w", "--", ...argv], this.baseEnv(), timeout_ms);
+    // --preserve-credentials: setgroups is denied in the sandbox's user namespace; our uid is its root anyway.
+    if (this.rt.usernsUnavailable === undefined) return execWithTimeout("nsenter", ["-t", String(pid), "-U", "--preserve-credentials", "-m", "-u", "-r", "-w", "--", ...argv], this.baseEnv(), timeout_ms);
     const [cmd, ...rest] = argv;
     return cmd === undefined ? Promise.resolve(-1) : execWithTimeout(cmd, rest, this.baseEnv(), timeout_ms);
   }
@@ -296,8 +297,7 @@ export class PodWorker {
       return [cmd ?? "/bin/false", rest];
     }
     const plan = planRootless(mounts, hostFs);
-    const sandboxDir = join(this.podDir, "sandbox", spec.name);
-    const script = rootlessScript({ rootDir: join(sandboxDir, "root"), overlayDir: join(sandboxDir, "overlay"), hostname: this.hostname(), workingDir: spec.workingDir ?? "/", plan });
+    const script = rootlessScript({ rootDir: join(this.podDir, "sandbox", spec.name), hostname: this.hostname(), workingDir: spec.workingDir ?? "/", plan });
     return ["unshare", ["--user", "--map-root-user", "--mount", "--uts", "--", "/bin/sh", "-c", script, "lk-init", ...argv]];
   }
 

@@ -1,11 +1,13 @@
 /**
  * Loopback mode's container sandbox without root: `unshare --user --map-root-user --mount --uts`
  * gives each container a private mount and UTS namespace (root only inside its own user
- * namespace), in which a shell script builds a root directory that mirrors the host's `/` (each
- * top-level entry bind-mounted), binds the pod's volumes at their absolute `mountPath`, sets the
- * hostname and `chroot`s into it. A mount point that does not exist on the host (e.g. /etc/sluice)
- * is created on a tmpfs-backed overlay of its top-level directory, so the host filesystem is never
- * written. The network is the host's (pods are told apart by their loopback address).
+ * namespace), in which a shell script builds a root that mirrors the host's `/` (a tmpfs with
+ * each top-level entry bind-mounted back), binds the pod's volumes at their absolute `mountPath`,
+ * sets the hostname and `chroot`s into it. A mount point that does not exist on the host (e.g.
+ * /etc/sluice) is made by mirroring its deepest existing ancestor the same way (tmpfs + its entries
+ * bound back), so the host filesystem is never written. Mirroring rather than overlayfs: without
+ * root, overlayfs refuses some lower directories and cannot copy up directories owned by uids
+ * outside the user namespace. The network is the host's (pods are told apart by their loopback address).
  *
  * Planning is pure (filesystem facts come in through `FsProbe`) and tested by value.
  */
@@ -34,8 +36,8 @@ export interface PlannedMount extends MountRequest {
 
 export interface RootlessPlan {
   mounts: PlannedMount[];
-  /** Host top-level directories shown through an overlay (a mount point must be created in them). */
-  overlayTops: string[];
+  /** Existing host directories re-created on a tmpfs with their entries bound back (mount points are made in them), shallowest first. */
+  mirrors: string[];
 }
 
 export class MountPathError extends Error {}
@@ -46,8 +48,8 @@ export class MountPathError extends Error {}
  */
 export function canonicalTarget(target: string, fs: FsProbe): string {
   if (!posix.isAbsolute(target)) throw new MountPathError(`mountPath "${target}" must be absolute`);
+  if (target.split("/").includes("..")) throw new MountPathError(`mountPath "${target}" must not contain ".."`);
   const parts = posix.normalize(target).split("/").filter((p) => p !== "");
-  if (parts.includes("..")) throw new MountPathError(`mountPath "${target}" must not contain ".."`);
   let existing = 0;
   while (existing < parts.length && fs.exists("/" + parts.slice(0, existing + 1).join("/"))) existing++;
   const base = existing === 0 ? "/" : fs.realpath("/" + parts.slice(0, existing).join("/"));
@@ -55,57 +57,53 @@ export function canonicalTarget(target: string, fs: FsProbe): string {
 }
 
 export function planRootless(mounts: MountRequest[], fs: FsProbe): RootlessPlan {
-  const overlayTops = new Set<string>();
+  const mirrors = new Set<string>();
   const planned: PlannedMount[] = [];
   for (const m of mounts) {
     const canonical = canonicalTarget(m.target, fs);
     if (canonical === "/") throw new MountPathError(`mountPath "${m.target}" resolves to "/"`);
-    const top = canonical.split("/")[1] ?? "";
-    // A missing mount point inside an existing host directory: overlay that top-level directory.
-    // A missing top-level entry is simply created in the sandbox root (our own directory).
-    if (!fs.exists(canonical) && fs.exists(`/${top}`) && fs.isDirectory(`/${top}`)) overlayTops.add(top);
+    if (!fs.exists(canonical)) {
+      // Mirror the deepest existing ancestor. A missing top-level entry needs none: it is made in
+      // the sandbox root, which is already a mirror.
+      let dir = posix.dirname(canonical);
+      while (dir !== "/" && !fs.exists(dir)) dir = posix.dirname(dir);
+      if (dir !== "/") {
+        if (!fs.isDirectory(dir)) throw new MountPathError(`mountPath "${m.target}": ${dir} is not a directory`);
+        mirrors.add(dir);
+      }
+    }
     planned.push({ ...m, canonical });
   }
-  return { mounts: planned, overlayTops: [...overlayTops].sort() };
+  const depth = (p: string): number => p.split("/").length;
+  return { mounts: planned, mirrors: [...mirrors].sort((a, b) => depth(a) - depth(b) || a.localeCompare(b)) };
 }
 
 export const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
- * The script run by `unshare ... -- /bin/sh -c <script> lk-init <argv...>`. `rootDir` and
- * `overlayDir` are per-container host directories that only ever hold empty mount points.
+ * The script run by `unshare ... -- /bin/sh -c <script> lk-init <argv...>`. `rootDir` is a
+ * per-container host directory; everything mounted on it lives only in the container's namespace.
  */
-export function rootlessScript(o: { rootDir: string; overlayDir: string; hostname: string; workingDir: string; plan: RootlessPlan }): string {
-  const R = shq(o.rootDir);
-  const tops = o.plan.overlayTops;
+export function rootlessScript(o: { rootDir: string; hostname: string; workingDir: string; plan: RootlessPlan }): string {
   const lines = [
     "set -e",
-    `R=${R}`,
+    // mirror SRC DST: DST (a fresh tmpfs) shows SRC's entries: symlinks copied, the rest bound.
+    "mirror() {",
+    '  mount -t tmpfs -o "mode=$(stat -c %a "${1:-/}")" lk-mirror "$2"',
+    '  for e in "$1"/* "$1"/.[!.]*; do',
+    '    [ -e "$e" ] || [ -L "$e" ] || continue',
+    '    n="${e##*/}"',
+    '    if [ -L "$e" ]; then ln -s "$(readlink "$e")" "$2/$n"',
+    '    elif [ -d "$e" ]; then mkdir "$2/$n"; mount --rbind "$e" "$2/$n" 2>/dev/null || true',
+    '    else : > "$2/$n"; mount --bind "$e" "$2/$n" 2>/dev/null || true',
+    "    fi",
+    "  done",
+    "}",
+    `R=${shq(o.rootDir)}`,
     'mkdir -p "$R"',
-    // Mounts below an overlaid top-level directory are not part of the overlay's lower layer:
-    // list them now, before this script adds mounts of its own, and bind them back afterwards.
-    `SUBMOUNTS=$(awk '{print $5}' /proc/self/mountinfo)`,
-    "for e in /* /.[!.]*; do",
-    '  [ -e "$e" ] || [ -L "$e" ] || continue',
-    '  n="${e#/}"',
-    `  case " ${tops.map((t) => t.replace(/[^A-Za-z0-9._-]/g, "")).join(" ")} " in *" $n "*) continue ;; esac`,
-    '  if [ -L "$e" ]; then ln -sfn "$(readlink "$e")" "$R/$n"',
-    '  elif [ -d "$e" ]; then mkdir -p "$R/$n"; mount --rbind "$e" "$R/$n" 2>/dev/null || true',
-    '  elif [ -f "$e" ]; then [ -e "$R/$n" ] || : > "$R/$n"; mount --bind "$e" "$R/$n" 2>/dev/null || true',
-    "  fi",
-    "done",
+    'mirror "" "$R"',
+    ...o.plan.mirrors.map((dir) => `mirror ${shq(dir)} "$R"${shq(dir)}`),
   ];
-  if (tops.length > 0) {
-    lines.push(`W=${shq(o.overlayDir)}`, 'mkdir -p "$W"', 'mount -t tmpfs -o mode=0755 lk-overlay "$W"');
-    for (const top of tops) {
-      const t = shq(top);
-      lines.push(
-        `mkdir -p "$W"/${t}/upper "$W"/${t}/work "$R"/${t}`,
-        `mount -t overlay lk-overlay -o "lowerdir=/"${t}",upperdir=$W/"${t}"/upper,workdir=$W/"${t}"/work" "$R"/${t} || { echo "localkube: cannot overlay /"${t}" to create mount points in it (overlayfs in a user namespace needs Linux 5.11+)" >&2; exit 1; }`,
-        `printf '%s\\n' "$SUBMOUNTS" | while IFS= read -r m; do case "$m" in /${top.replace(/[^A-Za-z0-9._-]/g, "")}/*) [ -e "$R$m" ] && mount --rbind "$m" "$R$m" 2>/dev/null || true ;; esac; done`,
-      );
-    }
-  }
   for (const m of o.plan.mounts) {
     const t = `"$R"${shq(m.canonical)}`;
     lines.push(m.isFile ? `mkdir -p "$(dirname ${t})"; [ -e ${t} ] || : > ${t}` : `mkdir -p ${t}`);

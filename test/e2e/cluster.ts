@@ -8,14 +8,19 @@
  *   await lk.stop();                                       // in afterAll
  *
  * Skips only when binaries are absent AND LOCALKUBE_SKIP=1 (see `localkubeSkipReason`).
+ *
+ * `unprivileged: true` starts the cluster as an unprivileged user (see localkube-unprivileged.ts): the
+ * non-root "basic path" in loopback network mode, driven from a root test process.
  */
 import { spawn } from "node:child_process";
 import { AppsV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { waitFor } from "../../common/wait.js";
 import { down, up } from "../../localkube/cluster.js";
 import { Faults } from "../../localkube/faults.js";
+import type { NetworkMode } from "../../localkube/net/addressing.js";
 import { binary, binDir, missingBinaries } from "../../localkube/paths.js";
 import type { ClusterRecord } from "../../localkube/record.js";
+import { unprivilegedCluster, type UnprivilegedUser } from "./localkube-unprivileged.js";
 
 export interface LocalkubeOptions {
   /** Cluster name prefix (unique suffix added); lowercase letters, digits, '-'. */
@@ -26,6 +31,10 @@ export interface LocalkubeOptions {
   timeout_ms?: number;
   /** Keep the state directory (logs, volumes) after stop() for debugging; also LOCALKUBE_KEEP=1. */
   keep?: boolean;
+  /** Pod network mode (default: what `up` picks: netns as root, loopback otherwise). */
+  network?: NetworkMode;
+  /** Run the cluster as this unprivileged user (the test process must be root); see localkube-unprivileged.ts. */
+  unprivileged?: UnprivilegedUser;
 }
 
 export interface KubectlResult {
@@ -67,15 +76,27 @@ let counter = 0;
 export async function startLocalkube(opts: LocalkubeOptions = {}): Promise<Localkube> {
   const name = `${opts.name ?? "e2e"}-${process.pid}-${counter++}`.slice(0, 40).replace(/-+$/, "");
   const t0 = performance.now();
-  const record = await up({
+  const keep = opts.keep === true || process.env["LOCALKUBE_KEEP"] === "1";
+  const progress = (m: string): void => {
+    if (process.env["LOCALKUBE_VERBOSE"] === "1") process.stderr.write(`[localkube ${name}] ${m}\n`);
+  };
+  const upOpts = {
     name,
     nodes: opts.nodes ?? 3,
     nodeMonitorGracePeriod_s: opts.nodeMonitorGracePeriod_s ?? 50,
     timeout_ms: opts.timeout_ms ?? 240_000,
-    progress: (m) => {
-      if (process.env["LOCALKUBE_VERBOSE"] === "1") process.stderr.write(`[localkube ${name}] ${m}\n`);
-    },
-  });
+    ...(opts.network !== undefined ? { network: opts.network } : {}),
+  };
+  let record: ClusterRecord;
+  let stop: () => Promise<void>;
+  if (opts.unprivileged !== undefined) {
+    const u = await unprivilegedCluster(opts.unprivileged, upOpts, progress);
+    record = u.record;
+    stop = () => u.down(keep);
+  } else {
+    record = await up({ ...upOpts, progress });
+    stop = () => down({ name, keep });
+  }
   const startup_ms = performance.now() - t0;
   const kubeconfig = new KubeConfig();
   kubeconfig.loadFromFile(record.kubeconfigPath);
@@ -124,6 +145,6 @@ export async function startLocalkube(opts: LocalkubeOptions = {}): Promise<Local
     deleteNamespace: async (ns) => {
       await core.deleteNamespace({ name: ns });
     },
-    stop: () => down({ name, keep: opts.keep === true || process.env["LOCALKUBE_KEEP"] === "1" }),
+    stop,
   };
 }
