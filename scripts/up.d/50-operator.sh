@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run up` hook (after localkube is running): install the CRD and the operator with Helm,
 # create a 3-replica MessageQueue "demo" in namespace default, wait until it is Ready (showing
-# progress), then print how to connect. Env from scripts/up.sh: KUBECONFIG, KUBECTL.
+# progress), then print how to connect. Env from scripts/up.sh: KUBECONFIG, KUBECTL,
+# LOCALKUBE_NETWORK (loopback mode: no cluster DNS, so the in-cluster URL is only for netns mode).
 # Tunables: SLUICE_MQ_NAME (demo), SLUICE_MQ_NAMESPACE (default), SLUICE_MQ_REPLICAS (3),
 # SLUICE_UP_TIMEOUT_S (600).
 source "$(dirname "$0")/../lib.sh"
@@ -57,7 +58,11 @@ nats_cli="nats"; command -v nats >/dev/null 2>&1 || nats_cli="$SLUICE_CACHE/bin/
 echo
 echo "MessageQueue $NS/$MQ is Ready."
 [ -n "$degraded" ] && echo "  note: $degraded"
-echo "  client URL (in cluster):   $incluster"
+if [ "${LOCALKUBE_NETWORK:-netns}" = loopback ]; then
+  echo "  client URL (in cluster):   $incluster (needs cluster DNS: netns mode, as root; in loopback mode use the pod IPs)"
+else
+  echo "  client URL (in cluster):   $incluster"
+fi
 echo "  client URL (this machine): nats://$podip:4222"
 echo "  user:                      $user"
 echo "  password:                  $pass"
