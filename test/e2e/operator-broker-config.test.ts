@@ -6,7 +6,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect } from "@nats-io/transport-node";
+import { checkServerIdentity, type PeerCertificate } from "node:tls";
+import { connect, type ConnectionOptions } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultAndValidate } from "../../operator/api/validate.js";
@@ -15,6 +16,8 @@ import { paths, renderAuthConfig, renderBrokerConfig } from "../../operator/buil
 import { adminUser, systemUser, type BuildInputs } from "../../operator/builders/inputs.js";
 import { generateCredentials } from "../../operator/reconcile/inputs.js";
 import { probeBroker, probeClientPort } from "../../operator/reconcile/probe.js";
+import { issueOperatorTls } from "../../operator/reconcile/tls.js";
+import type { OperatorTls } from "../../operator/builders/inputs.js";
 import { startBroker, type BrokerProcess } from "../clients/broker-process.js";
 
 function mqFor(spec: object): MessageQueue {
@@ -90,5 +93,64 @@ describe("generated broker config on the real broker", () => {
     expect(await probeClientPort("127.0.0.1", broker!.port, { user: systemUser, pass: "wrong" })).toMatch(/^NATS connect as the system user failed: .*Authorization/i);
     const down = await probeBroker("127.0.0.1", 1);
     expect(down.healthy).toBe(false);
+  });
+});
+
+describe("generated broker config with tls.mode operator on the real broker", () => {
+  let dir = "";
+  let broker: BrokerProcess | undefined;
+  let inputs: BuildInputs;
+  let tls: OperatorTls;
+  const podHost = "demo-0.demo-headless.default.svc.cluster.local";
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "sluice-opcfg-tls-"));
+    const mq = mqFor({ replicas: 1, storage: { size: "1Gi" }, tls: { mode: "operator" } });
+    tls = await issueOperatorTls(mq);
+    inputs = { credentials: await generateCredentials(), secretUsers: [], operatorTls: tls };
+    for (const d of ["sluice", "sluice-auth", "tls", "run", "data"]) mkdirSync(join(dir, d));
+    // The same files the server TLS Secret mounts at paths.tlsDir.
+    writeFileSync(join(dir, "tls", "tls.crt"), tls.serverCertPem);
+    writeFileSync(join(dir, "tls", "tls.key"), tls.serverKeyPem);
+    writeFileSync(join(dir, "tls", "ca.crt"), tls.caCertPem);
+    const text = renderBrokerConfig(mq)
+      .replace(paths.pidFile, join(dir, "run", "sluice.pid"))
+      .replace(`${paths.dataDir}/jetstream`, join(dir, "data", "jetstream"))
+      .replaceAll(paths.tlsDir, join(dir, "tls"));
+    writeFileSync(join(dir, "sluice", "sluice.conf"), text);
+    writeFileSync(join(dir, "sluice-auth", "auth.conf"), renderAuthConfig(mq, inputs));
+    broker = await startBroker(["-c", join(dir, "sluice", "sluice.conf")], { env: { POD_NAME: "demo-0" } });
+  });
+
+  afterAll(async () => {
+    await broker?.stop();
+    if (dir !== "") rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("requires TLS and serves a certificate for the pod's DNS name, signed by the operator CA", async () => {
+    const varz = (await (await fetch(`${broker!.httpUrl}/varz`)).json()) as { tls_required: boolean };
+    expect(varz.tls_required).toBe(true);
+    // Verify the chain against the CA from the client Secret, and the name as a client in the
+    // cluster would see it (we dial 127.0.0.1, so check the pod's DNS name explicitly).
+    const nc = await connect({
+      servers: `tls://127.0.0.1:${broker!.port}`,
+      user: adminUser,
+      pass: inputs.credentials.adminPassword,
+      reconnect: false,
+      tls: { ca: tls.caCertPem, checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(podHost, cert) },
+    } as ConnectionOptions);
+    try {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: "SECURE", subjects: ["secure.>"], num_replicas: 1 });
+      expect((await jetstream(nc).publish("secure.x", "sealed")).seq).toBe(1);
+    } finally {
+      await nc.close();
+    }
+    // A client that does not trust the operator CA is refused during the handshake.
+    await expect(
+      connect({ servers: `tls://127.0.0.1:${broker!.port}`, user: adminUser, pass: inputs.credentials.adminPassword, reconnect: false, tls: {} }),
+    ).rejects.toThrow(/certificate|self.signed|unable to verify/i);
+    // The operator's own client probe speaks TLS with the CA it issued.
+    expect(await probeClientPort("127.0.0.1", broker!.port, { user: systemUser, pass: inputs.credentials.systemPassword, caPem: tls.caCertPem })).toBeUndefined();
   });
 });
