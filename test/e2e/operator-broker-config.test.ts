@@ -96,18 +96,19 @@ describe("generated broker config on the real broker", () => {
   });
 });
 
-describe("generated broker config with tls.mode operator on the real broker", () => {
+describe("generated broker config with tls.mode operator and users from Secrets on the real broker", () => {
   let dir = "";
   let broker: BrokerProcess | undefined;
   let inputs: BuildInputs;
   let tls: OperatorTls;
   const podHost = "demo-0.demo-headless.default.svc.cluster.local";
+  const appUser = { username: "app", password: "app-secret-pass" };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "sluice-opcfg-tls-"));
-    const mq = mqFor({ replicas: 1, storage: { size: "1Gi" }, tls: { mode: "operator" } });
+    const mq = mqFor({ replicas: 1, storage: { size: "1Gi" }, tls: { mode: "operator" }, auth: { mode: "secrets", users: [{ secretName: "app-user" }] } });
     tls = await issueOperatorTls(mq);
-    inputs = { credentials: await generateCredentials(), secretUsers: [], operatorTls: tls };
+    inputs = { credentials: await generateCredentials(), secretUsers: [appUser], operatorTls: tls };
     for (const d of ["sluice", "sluice-auth", "tls", "run", "data"]) mkdirSync(join(dir, d));
     // The same files the server TLS Secret mounts at paths.tlsDir.
     writeFileSync(join(dir, "tls", "tls.crt"), tls.serverCertPem);
@@ -127,15 +128,15 @@ describe("generated broker config with tls.mode operator on the real broker", ()
     if (dir !== "") rmSync(dir, { recursive: true, force: true });
   });
 
-  it("requires TLS and serves a certificate for the pod's DNS name, signed by the operator CA", async () => {
+  it("requires TLS with a certificate for the pod DNS name from the operator CA, and accepts only the Secret users", async () => {
     const varz = (await (await fetch(`${broker!.httpUrl}/varz`)).json()) as { tls_required: boolean };
     expect(varz.tls_required).toBe(true);
     // Verify the chain against the CA from the client Secret, and the name as a client in the
     // cluster would see it (we dial 127.0.0.1, so check the pod's DNS name explicitly).
     const nc = await connect({
       servers: `tls://127.0.0.1:${broker!.port}`,
-      user: adminUser,
-      pass: inputs.credentials.adminPassword,
+      user: appUser.username,
+      pass: appUser.password,
       reconnect: false,
       tls: { ca: tls.caCertPem, checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(podHost, cert) },
     } as ConnectionOptions);
@@ -146,10 +147,12 @@ describe("generated broker config with tls.mode operator on the real broker", ()
     } finally {
       await nc.close();
     }
+    const secure = { servers: `tls://127.0.0.1:${broker!.port}`, reconnect: false, tls: { ca: tls.caCertPem } };
+    // In secrets mode there is no generated admin user; a wrong Secret password is refused.
+    await expect(connect({ ...secure, user: adminUser, pass: inputs.credentials.adminPassword })).rejects.toThrow(/Authorization/i);
+    await expect(connect({ ...secure, user: appUser.username, pass: "wrong" })).rejects.toThrow(/Authorization/i);
     // A client that does not trust the operator CA is refused during the handshake.
-    await expect(
-      connect({ servers: `tls://127.0.0.1:${broker!.port}`, user: adminUser, pass: inputs.credentials.adminPassword, reconnect: false, tls: {} }),
-    ).rejects.toThrow(/certificate|self.signed|unable to verify/i);
+    await expect(connect({ ...secure, user: appUser.username, pass: appUser.password, tls: {} })).rejects.toThrow(/certificate|self.signed|unable to verify/i);
     // The operator's own client probe speaks TLS with the CA it issued.
     expect(await probeClientPort("127.0.0.1", broker!.port, { user: systemUser, pass: inputs.credentials.systemPassword, caPem: tls.caCertPem })).toBeUndefined();
   });
