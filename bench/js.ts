@@ -5,14 +5,15 @@
  * Sluice/nats-server(default) and Sluice/nats-server(always), writes bench/results/js-*.json.
  *
  * Flags: --targets ns-default,ns-always,sluice  --repeat N (median, default 1)  --scale F
+ *        --profile (run Sluice with --cpu-prof; profiles in bench/results/profiles/)
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ServerProcess, type ServerKind } from "../test/clients/lib/server-process.js";
 import { natsBench } from "./lib/natsbench.js";
-import { median, printTable, writeResults, type Measured, type Row } from "./lib/report.js";
+import { RESULTS_DIR, median, printTable, writeResults, type Measured, type Row } from "./lib/report.js";
 import { ensureTools } from "./lib/tools.js";
 
 const RUN_TIMEOUT_MS = 180_000;
@@ -80,6 +81,7 @@ async function main(): Promise<number> {
       targets: { type: "string", default: "ns-default,ns-always,sluice" },
       repeat: { type: "string", default: "1" },
       scale: { type: "string", default: "1" },
+      profile: { type: "boolean", default: false },
     },
   });
   const names = values.targets.split(",").map((t) => t.trim());
@@ -92,6 +94,14 @@ async function main(): Promise<number> {
   const tools = ensureTools();
   console.log(`nats-server ${tools.natsServer}, natscli ${tools.natscli}; counts ${JSON.stringify(counts)}, repeat ${repeat}`);
 
+  const nodeFlags: string[] = [];
+  if (values.profile) {
+    const dir = join(RESULTS_DIR, "profiles");
+    mkdirSync(dir, { recursive: true });
+    nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${dir}`);
+    console.log(`profiling Sluice: .cpuprofile files go to ${dir} (node dist/bench/profile.js <file>)`);
+  }
+
   const results: Record<string, Measured[][]> = {};
   for (const name of names) {
     const target = TARGETS[name]!;
@@ -100,7 +110,7 @@ async function main(): Promise<number> {
     for (let r = 0; r < repeat; r++) {
       // A fresh server and store per repetition, so every run starts from an empty disk.
       const dir = mkdtempSync(join(tmpdir(), `sluice-bench-js-${name}-`));
-      const server = new ServerProcess({ kind: target.kind, name: `bench-${name}`, args: target.args(dir) });
+      const server = new ServerProcess({ kind: target.kind, name: `bench-${name}`, args: target.args(dir), ...(target.kind === "sluice" && nodeFlags.length > 0 ? { nodeFlags } : {}) });
       try {
         await server.start();
         for (const [i, w] of WORKLOADS.entries()) {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { pubAckOkPrefix } from "../stream/publish-checks.js";
 import { hdrs, startHarness, type Harness } from "../test-support/harness.js";
 
 let h: Harness;
@@ -135,6 +136,9 @@ describe("publishing", () => {
     const m = await h.bus.request("s.1", "a", hdrs({ "Nats-Msg-Id": "m1" }));
     expect(new TextDecoder().decode(m.payload)).toBe('{"stream":"S","seq":1,"duplicate": true}');
     expect(await pub("s.1", "b", { "Nats-Msg-Id": "m2" })).toEqual({ stream: "S", seq: 2 });
+    const ok = await h.bus.request("s.1", "c");
+    expect(new TextDecoder().decode(ok.payload)).toBe('{"stream":"S","seq":3}');
+    expect(pubAckOkPrefix("S", "hub") + "12}").toBe('{"stream":"S","domain":"hub","seq":12}');
   });
 
   it("forgets message ids after the duplicate window", async () => {

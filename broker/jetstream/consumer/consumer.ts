@@ -501,7 +501,7 @@ export class JsConsumer implements AttachedConsumer {
           retired = [ref.streamSeq];
         }
         if (retired !== undefined && retired.length > 0) {
-          if (ref.tsMs > 0) this.env.ackLatency((this.env.clock.nowMs() - ref.tsMs) / 1000);
+          if (ref.tsMs > 0) this.env.ackLatency((now - ref.tsMs) / 1000);
           s.ackFloorStale = true;
           if (this.stream.config.retention !== "limits") void this.stream.retire(retired);
           this.env.persistSoon(this);

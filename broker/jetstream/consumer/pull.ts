@@ -107,30 +107,40 @@ export interface AckRef {
   tsMs: number;
 }
 
-/** A non-negative decimal integer token, or -1 (no regex or Number() on the ack hot path). */
-function parseUint(t: string | undefined): number {
-  if (t === undefined || t.length === 0 || t.length > 20) return -1;
+/** The decimal integer in subject[start, end), or -1 (no substring, regex or Number() per ack). */
+function parseUintAt(subject: string, start: number, end: number): number {
+  if (end <= start || end - start > 20) return -1;
   let n = 0;
-  for (let i = 0; i < t.length; i++) {
-    const d = t.charCodeAt(i) - 48;
+  for (let i = start; i < end; i++) {
+    const d = subject.charCodeAt(i) - 48;
     if (d < 0 || d > 9) return -1;
     n = n * 10 + d;
   }
   return n;
 }
 
-/** Parse an ack subject (9-token v1 or ≥11-token v2 form). */
+/** Dot positions of the ack subject being parsed (reused: acks are parsed one at a time). */
+const dots = new Int32Array(16);
+
+/** Parse an ack subject (9-token v1 or ≥11-token v2 form) without splitting it. */
 export function parseAckSubject(subject: string): AckRef | undefined {
   if (!subject.startsWith("$JS.ACK.")) return undefined;
-  const t = subject.split(".");
-  const base = t.length === 9 ? 2 : t.length >= 11 ? 4 : -1;
+  let n = 0;
+  for (let i = subject.indexOf("."); i >= 0 && n < dots.length; i = subject.indexOf(".", i + 1)) dots[n++] = i;
+  const tokenCount = n + 1;
+  const base = tokenCount === 9 ? 2 : tokenCount >= 11 ? 4 : -1;
   if (base < 0) return undefined;
-  const deliveries = parseUint(t[base + 2]);
-  const streamSeq = parseUint(t[base + 3]);
-  const consumerSeq = parseUint(t[base + 4]);
-  if (deliveries < 0 || streamSeq < 0 || consumerSeq < 0 || !Number.isSafeInteger(streamSeq) || !Number.isSafeInteger(consumerSeq)) return undefined;
-  const ts = parseUint(t[base + 5]);
-  return { stream: t[base]!, consumer: t[base + 1]!, deliveries, streamSeq, consumerSeq, tsMs: ts > 0 ? ts / 1e6 : 0 };
+  const start = (k: number): number => dots[k - 1]! + 1;
+  const end = (k: number): number => (k < n ? dots[k]! : subject.length);
+  const deliveries = parseUintAt(subject, start(base + 2), end(base + 2));
+  const streamSeq = parseUintAt(subject, start(base + 3), end(base + 3));
+  const consumerSeq = parseUintAt(subject, start(base + 4), end(base + 4));
+  if (deliveries < 0 || !Number.isSafeInteger(streamSeq) || streamSeq < 0 || !Number.isSafeInteger(consumerSeq) || consumerSeq < 0) return undefined;
+  const stream = subject.slice(start(base), end(base));
+  const consumer = subject.slice(start(base + 1), end(base + 1));
+  if (stream === "" || consumer === "") return undefined;
+  const ts = parseUintAt(subject, start(base + 5), end(base + 5));
+  return { stream, consumer, deliveries, streamSeq, consumerSeq, tsMs: ts > 0 ? ts / 1e6 : 0 };
 }
 
 export type AckKind =

@@ -13,27 +13,32 @@ export const headerBytesMax = 64 * 1024;
 export interface PublishFacts {
   lastSeq: () => number;
   lastMsgId: string | undefined;
-  /** Seq of the last message on the subject used by Expected-Last-Subject-Sequence (0 = none). */
-  lastSubjectSeq: (subject: string) => Promise<number>;
 }
 
 export type PublishVerdict =
   | { kind: "store"; msgId: string | undefined; rollup: "sub" | "all" | undefined; priority: number | undefined }
-  | { kind: "error"; error: JsApiError };
+  | { kind: "error"; error: JsApiError }
+  /** Expected-Last-Subject-Sequence needs the last sequence on `filter` (a store read): ask again with it. */
+  | { kind: "needs_subject_seq"; filter: string };
 
 /** Headers whose checks need the stream's current state (so the message must wait for earlier appends). */
 export function needsSerialCheck(h: ParsedHeaders): boolean {
   return h.entries.some(([k]) => k.startsWith("Nats-Expected-Last") || k === "Nats-Rollup");
 }
 
-export async function checkPublish(
+/**
+ * Synchronous, so the common publish costs no promise. Called a second time with
+ * `lastSubjectSeq` when the first answer is `needs_subject_seq`.
+ */
+export function checkPublish(
   cfg: StreamConfig,
   subject: string,
   h: ParsedHeaders,
   headerBytes: number,
   payloadBytes: number,
   facts: PublishFacts,
-): Promise<PublishVerdict> {
+  lastSubjectSeq?: number,
+): PublishVerdict {
   const fail = (error: JsApiError): PublishVerdict => ({ kind: "error", error });
   if (cfg.sealed) return fail(jsError("stream_sealed"));
   if (headerBytes > headerBytesMax) return fail(jsError("header_too_large"));
@@ -47,8 +52,8 @@ export async function checkPublish(
     const want = Number(expSubjSeq);
     if (!Number.isInteger(want) || want < 0) return fail(jsError("wrong_last_sequence_constant"));
     const filter = headerValue(h, "Nats-Expected-Last-Subject-Sequence-Subject") ?? subject;
-    const actual = await facts.lastSubjectSeq(filter);
-    if (actual !== want) return fail(jsError("wrong_last_sequence", actual));
+    if (lastSubjectSeq === undefined) return { kind: "needs_subject_seq", filter };
+    if (lastSubjectSeq !== want) return fail(jsError("wrong_last_sequence", lastSubjectSeq));
   }
   const expSeq = headerValue(h, "Nats-Expected-Last-Sequence");
   if (expSeq !== undefined) {
@@ -79,9 +84,12 @@ export async function checkPublish(
   return { kind: "store", msgId: msgId !== undefined && msgId !== "" ? msgId : undefined, rollup, priority };
 }
 
-/** PubAck bodies, byte-compatible with nats-server (note the space in `"duplicate": true`). */
-export function pubAckOk(stream: string, seq: number, domain?: string): string {
-  return domain === undefined ? `{"stream":${JSON.stringify(stream)},"seq":${seq}}` : `{"stream":${JSON.stringify(stream)},"domain":${JSON.stringify(domain)},"seq":${seq}}`;
+/**
+ * PubAck bodies, byte-compatible with nats-server (note the space in `"duplicate": true`). A
+ * success is this prefix + seq + `}` (streams keep the prefix: acks differ only in the number).
+ */
+export function pubAckOkPrefix(stream: string, domain: string | undefined): string {
+  return domain === undefined ? `{"stream":${JSON.stringify(stream)},"seq":` : `{"stream":${JSON.stringify(stream)},"domain":${JSON.stringify(domain)},"seq":`;
 }
 
 export function pubAckDuplicate(stream: string, seq: number, domain?: string): string {

@@ -3,64 +3,66 @@ import { describe, expect, it } from "vitest";
 import type { StoredMessage } from "../../store/types.js";
 import { startHarness } from "../test-support/harness.js";
 import { ack, body, consumerInfo, createConsumer, createStream, publish, pull, until } from "../test-support/helpers.js";
-import { CacheBudget, RecentMessages, cachedSizeBytes } from "./recent.js";
+import { CacheBudget, RecentMessages, slabBytes } from "./recent.js";
 
 function msg(seq: number, payloadBytes = 100): StoredMessage {
   return { seq, ts_ns: BigInt(seq), subject: "a.b", headers: undefined, payload: new Uint8Array(payloadBytes).fill(seq % 256) };
 }
 
-const one = cachedSizeBytes(msg(1));
-
 describe("RecentMessages", () => {
-  it("keeps compact copies and evicts its own oldest entries past the per-stream bound", () => {
-    const budget = new CacheBudget(1_000_000);
-    const r = new RecentMessages(3 * one, budget);
+  it("keeps copies independent of the caller's buffers", () => {
+    const r = new RecentMessages(new CacheBudget(1 << 20), 1 << 20);
     const chunk = new Uint8Array(4096).fill(7);
     r.add({ seq: 1, ts_ns: 1n, subject: "a.b", headers: chunk.subarray(0, 10), payload: chunk.subarray(10, 110) });
     const c = r.get(1)!;
-    expect(c.payload.buffer.byteLength).toBe(110); // not the 4 KiB chunk it came from
-    expect(c.headers!.length).toBe(10);
+    expect(c.payload.buffer).not.toBe(chunk.buffer);
+    expect([c.headers!.length, c.payload.length]).toEqual([10, 100]);
     chunk.fill(0);
     expect(c.payload[0]).toBe(7);
-    for (let s = 2; s <= 5; s++) r.add(msg(s));
-    expect([1, 2, 3, 4, 5].map((s) => r.has(s))).toEqual([false, false, true, true, true]);
-    expect(r.sizeBytes).toBe(3 * one);
-    expect(budget.usedBytes).toBe(3 * one);
+    expect(c.headers![9]).toBe(7);
   });
 
-  it("shares one budget across streams and evicts the oldest entries server-wide first", () => {
-    const budget = new CacheBudget(4 * one);
-    const a = new RecentMessages(100 * one, budget);
-    const b = new RecentMessages(100 * one, budget);
-    a.add(msg(1));
-    a.add(msg(2));
-    b.add(msg(1));
-    b.add(msg(2));
-    a.add(msg(3)); // evicts a:1, the oldest overall
+  it("charges whole slabs and evicts the oldest slab server-wide first", () => {
+    const budget = new CacheBudget(3 * slabBytes);
+    const a = new RecentMessages(budget, 1 << 20);
+    const b = new RecentMessages(budget, 1 << 20);
+    const perSlab = Math.floor(slabBytes / 1000);
+    let seqA = 0;
+    let seqB = 0;
+    for (let i = 0; i < perSlab; i++) a.add(msg(++seqA, 1000)); // a: slab 1
+    for (let i = 0; i < perSlab; i++) b.add(msg(++seqB, 1000)); // b: slab 2
+    expect(budget.liveSlabs).toBe(2);
+    expect(budget.usedBytes).toBeGreaterThan(2 * slabBytes);
+    expect(budget.usedBytes).toBeLessThanOrEqual(3 * slabBytes);
+    for (let i = 0; i < perSlab; i++) a.add(msg(++seqA, 1000)); // a: slab 3 evicts a's slab 1 (the oldest)
     expect(a.has(1)).toBe(false);
-    expect(b.has(1)).toBe(true);
-    b.add(msg(3)); // evicts a:2, now the oldest overall
-    expect(a.has(2)).toBe(false);
-    expect(b.has(1) && b.has(2) && a.has(3) && b.has(3)).toBe(true);
-    expect(budget.usedBytes).toBe(4 * one);
+    expect(a.has(seqA)).toBe(true);
+    expect(b.has(1) && b.has(seqB)).toBe(true);
+    for (let i = 0; i < perSlab; i++) b.add(msg(++seqB, 1000)); // evicts b's slab 2
+    expect(b.has(1)).toBe(false);
+    expect(a.has(perSlab + 1)).toBe(true);
+    expect(budget.usedBytes).toBeLessThanOrEqual(3 * slabBytes);
     a.clear();
-    expect(budget.usedBytes).toBe(3 * one);
-    expect(budget.entries).toBe(3);
+    b.clear();
+    expect(budget.usedBytes).toBe(0);
+    expect(budget.liveSlabs).toBe(0);
   });
 
-  it("skips messages larger than the stream bound and keeps the eviction queue compact", () => {
-    const budget = new CacheBudget(1_000_000_000);
-    const r = new RecentMessages(10 * one, budget);
-    r.add(msg(1, 100_000));
+  it("gives large messages their own slab, skips oversized ones, and keeps the queue bounded", () => {
+    const budget = new CacheBudget(1 << 20);
+    const r = new RecentMessages(budget, 100_000);
+    r.add(msg(1, 200_000));
     expect(r.size).toBe(0);
-    // Entries deleted early leave queue items behind; memory must not grow with them.
-    for (let s = 1; s <= 50_000; s++) {
-      r.add(msg(s));
-      r.delete(s);
+    r.add(msg(2, 50_000));
+    expect(r.get(2)!.payload.buffer.byteLength).toBe(50_000);
+    // Streams created and closed over and over leave dropped slabs in the queue: it stays bounded.
+    for (let i = 0; i < 5_000; i++) {
+      const t = new RecentMessages(budget, 100_000);
+      t.add(msg(1));
+      t.clear();
     }
-    expect(budget.entries).toBe(0);
-    expect(budget.usedBytes).toBe(0);
-    expect((budget as unknown as { queue: unknown[] }).queue.length).toBeLessThan(10_000);
+    expect(budget.liveSlabs).toBe(1);
+    expect(budget.queueLength).toBeLessThan(1100);
   });
 });
 

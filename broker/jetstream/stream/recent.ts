@@ -8,123 +8,172 @@
  * still holds that sequence: readers check liveness on every hit (stream.ts), which keeps
  * deletes, purges, limits, expiry and rollups correct without invalidation hooks.
  *
- * Memory: each stream holds at most `streamBytesMax`; all streams together at most the shared
- * budget, which evicts the oldest entries server-wide first.
+ * Memory: copies are packed into 64 KiB slabs (one allocation per slab, not per message), and a
+ * slab is the unit of accounting and eviction, so the budget counts exactly the memory held.
+ * All streams share one budget; when it is full the oldest slab server-wide goes first (a busy
+ * stream pushes out what idle streams cached long ago).
  */
 import type { StoredMessage } from "../../store/types.js";
 
-/** Bookkeeping cost per entry on top of subject, headers and payload. */
+/** Bookkeeping cost per entry (map entry, message object, views) on top of its bytes. */
 const entryOverheadBytes = 96;
-/** Stale queue items tolerated before the eviction queue is compacted. */
-const staleQueueItemsMax = 4096;
+export const slabBytes = 64 * 1024;
+/** Bodies at least this large get a slab of their own. */
+const slabShareBytesMax = 8 * 1024;
 
-export function cachedSizeBytes(m: StoredMessage): number {
-  return m.subject.length + (m.headers?.length ?? 0) + m.payload.length + entryOverheadBytes;
+interface Slab {
+  readonly owner: RecentMessages;
+  readonly buf: Uint8Array;
+  used: number;
+  /** Bytes charged to the budget: the buffer plus per-entry overhead. */
+  charged: number;
+  readonly seqs: number[];
+  dropped: boolean;
+}
+
+interface Entry {
+  readonly slab: Slab;
+  /** Body (headers then payload) at slab.buf[off, off + len); hLen -1 = no header block. */
+  readonly off: number;
+  readonly hLen: number;
+  readonly len: number;
+  readonly subject: string;
+  readonly ts_ns: bigint;
 }
 
 /** Server-wide memory bound for all streams' caches, with a global oldest-first eviction order. */
 export class CacheBudget {
   usedBytes = 0;
-  entries = 0;
-  private queue: Array<{ owner: RecentMessages; seq: number } | undefined> = [];
+  liveSlabs = 0;
+  private slabs: Slab[] = [];
   private head = 0;
 
   constructor(readonly bytesMax: number) {}
 
-  /** Evict the oldest cached messages of any stream until `size` more bytes fit. */
-  makeRoom(size: number): boolean {
-    while (this.usedBytes + size > this.bytesMax && this.head < this.queue.length) {
-      const item = this.queue[this.head];
-      this.queue[this.head++] = undefined;
-      item?.owner.delete(item.seq);
-    }
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
-    return this.usedBytes + size <= this.bytesMax;
+  /** Slabs in the eviction queue (dropped ones included until they reach its head). */
+  get queueLength(): number {
+    return this.slabs.length - this.head;
   }
 
-  noteAdded(owner: RecentMessages, seq: number): void {
-    this.queue.push({ owner, seq });
-    // Entries removed early (deleted messages, streams closed) leave stale items: compact now and then.
-    if (this.queue.length - this.head > 2 * this.entries + staleQueueItemsMax) {
-      this.queue = this.queue.slice(this.head).filter((i) => i !== undefined && i.owner.has(i.seq));
+  /** Evict the oldest slabs of any stream until `bytes` more fit; false if they never will. */
+  makeRoom(bytes: number): boolean {
+    while (this.usedBytes + bytes > this.bytesMax && this.head < this.slabs.length) {
+      const slab = this.slabs[this.head++]!;
+      if (!slab.dropped) slab.owner.dropSlab(slab);
+    }
+    if (this.head > 64 && this.head * 2 > this.slabs.length) {
+      this.slabs = this.slabs.slice(this.head);
       this.head = 0;
     }
+    return this.usedBytes + bytes <= this.bytesMax;
+  }
+
+  track(slab: Slab): void {
+    this.usedBytes += slab.charged;
+    this.liveSlabs++;
+    this.slabs.push(slab);
+    // Slabs dropped out of order (closed streams) stay queued until compaction.
+    if (this.slabs.length - this.head > 2 * this.liveSlabs + 1024) {
+      this.slabs = this.slabs.slice(this.head).filter((s) => !s.dropped);
+      this.head = 0;
+    }
+  }
+
+  release(slab: Slab): void {
+    this.usedBytes -= slab.charged;
+    this.liveSlabs--;
   }
 }
 
 export class RecentMessages {
-  /** Insertion order is (nearly always) sequence order: appends resolve in order. */
-  private readonly bySeq = new Map<number, StoredMessage>();
-  private bytes = 0;
+  private readonly bySeq = new Map<number, Entry>();
+  private readonly slabs = new Set<Slab>();
+  private current: Slab | undefined;
 
   constructor(
-    private readonly streamBytesMax: number,
     private readonly budget: CacheBudget,
+    /** Larger messages are not cached (they would push out many small ones). */
+    private readonly msgBytesMax: number,
   ) {}
 
   get size(): number {
     return this.bySeq.size;
   }
 
-  get sizeBytes(): number {
-    return this.bytes;
-  }
-
   /**
-   * Keep a compact copy (the caller's buffers may be views into a larger socket chunk). The
-   * oldest entries make room; a message that still does not fit is not cached (readers fall
-   * back to the store).
+   * Keep a compact copy (the caller's buffers may be views into a larger socket chunk). A
+   * message that does not fit the budget even after evictions is not cached (readers fall back
+   * to the store).
    */
   add(m: StoredMessage): void {
-    const size = cachedSizeBytes(m);
-    if (size > this.streamBytesMax) return;
-    this.delete(m.seq);
-    while (this.bytes + size > this.streamBytesMax) this.evictOldest();
-    if (!this.budget.makeRoom(size)) return;
     const hLen = m.headers?.length ?? 0;
-    const buf = new Uint8Array(hLen + m.payload.length);
-    if (m.headers !== undefined) buf.set(m.headers);
-    buf.set(m.payload, hLen);
-    this.bySeq.set(m.seq, { seq: m.seq, ts_ns: m.ts_ns, subject: m.subject, headers: m.headers === undefined ? undefined : buf.subarray(0, hLen), payload: buf.subarray(hLen) });
-    this.bytes += size;
-    this.budget.usedBytes += size;
-    this.budget.entries++;
-    this.budget.noteAdded(this, m.seq);
+    const n = hLen + m.payload.length;
+    if (n > this.msgBytesMax) return;
+    const entryBytes = entryOverheadBytes + m.subject.length;
+    const slab = this.slabFor(n, entryBytes);
+    if (slab === undefined) return;
+    const off = slab.used;
+    if (m.headers !== undefined) slab.buf.set(m.headers, off);
+    slab.buf.set(m.payload, off + hLen);
+    slab.used += n;
+    slab.charged += entryBytes;
+    slab.seqs.push(m.seq);
+    this.budget.usedBytes += entryBytes;
+    // One small object per cached message; the views are made per read (short-lived garbage is
+    // cheaper for the collector than long-lived typed-array views).
+    this.bySeq.set(m.seq, { slab, off, hLen: m.headers === undefined ? -1 : hLen, len: n, subject: m.subject, ts_ns: m.ts_ns });
   }
 
-  /** The cached copy (shared: callers must not modify it), or undefined. */
+  /** A slab with `n` free bytes (and budget for `entryBytes` more), or undefined. */
+  private slabFor(n: number, entryBytes: number): Slab | undefined {
+    const cur = this.current;
+    if (n < slabShareBytesMax && cur !== undefined && cur.used + n <= cur.buf.length) {
+      if (!this.budget.makeRoom(entryBytes)) return undefined;
+      if (!cur.dropped) return cur; // else the budget just evicted it: start a new one
+    }
+    const size = n < slabShareBytesMax ? slabBytes : n;
+    if (!this.budget.makeRoom(size + entryBytes)) return undefined;
+    const slab: Slab = { owner: this, buf: new Uint8Array(size), used: 0, charged: size, seqs: [], dropped: false };
+    this.budget.track(slab);
+    this.slabs.add(slab);
+    if (n < slabShareBytesMax) this.current = slab;
+    return slab;
+  }
+
+  /** The cached message (its bytes are shared: callers must not modify them), or undefined. */
   get(seq: number): StoredMessage | undefined {
-    return this.bySeq.get(seq);
+    const e = this.bySeq.get(seq);
+    if (e === undefined) return undefined;
+    const h = e.hLen < 0 ? 0 : e.hLen;
+    const buf = e.slab.buf;
+    return { seq, ts_ns: e.ts_ns, subject: e.subject, headers: e.hLen < 0 ? undefined : buf.subarray(e.off, e.off + h), payload: buf.subarray(e.off + h, e.off + e.len) };
+  }
+
+  /** Subject of a cached message without building it (filter checks). */
+  subjectOf(seq: number): string | undefined {
+    return this.bySeq.get(seq)?.subject;
   }
 
   has(seq: number): boolean {
     return this.bySeq.has(seq);
   }
 
+  /** Forget one entry (its message left the store); its bytes stay charged until the slab goes. */
   delete(seq: number): void {
-    const m = this.bySeq.get(seq);
-    if (m !== undefined) this.forget(seq, m);
+    this.bySeq.delete(seq);
+  }
+
+  /** Called by the budget: forget every entry in the slab and release its memory. */
+  dropSlab(slab: Slab): void {
+    slab.dropped = true;
+    this.slabs.delete(slab);
+    if (this.current === slab) this.current = undefined;
+    this.budget.release(slab);
+    for (const seq of slab.seqs) if (this.bySeq.get(seq)?.slab === slab) this.bySeq.delete(seq);
   }
 
   clear(): void {
-    for (const [seq, m] of this.bySeq) this.forget(seq, m);
-  }
-
-  private evictOldest(): void {
-    for (const [seq, m] of this.bySeq) {
-      this.forget(seq, m);
-      return;
-    }
-  }
-
-  private forget(seq: number, m: StoredMessage): void {
-    const size = cachedSizeBytes(m);
-    this.bySeq.delete(seq);
-    this.bytes -= size;
-    this.budget.usedBytes -= size;
-    this.budget.entries--;
+    for (const slab of [...this.slabs]) this.dropSlab(slab);
+    this.bySeq.clear();
   }
 }

@@ -5,14 +5,14 @@
  */
 import type { Clock } from "../../../common/clock.js";
 import type { Bus } from "../../core/bus.js";
-import { StoreError, type Store, type StoreLimits, type StoredMessage } from "../../store/types.js";
+import { StoreError, type AppendResult, type Store, type StoreLimits, type StoredMessage } from "../../store/types.js";
 import { jsError, type JsApiError } from "../api/errors.js";
-import { appendHeaders, getHeader, parseHeaders, rfc3339Nano, utf8 } from "../headers.js";
+import { appendHeaders, getHeader, parseHeaders, rfc3339Nano, utf8, type ParsedHeaders } from "../headers.js";
 import { compileTransform, matchesAny, subjectMatches } from "../subjects.js";
 import type { JsLog } from "../types.js";
 import { zeroTime } from "../types.js";
 import type { StreamConfig } from "./config.js";
-import { checkPublish, needsSerialCheck, pubAckDuplicate, pubAckError, pubAckOk } from "./publish-checks.js";
+import { checkPublish, needsSerialCheck, pubAckDuplicate, pubAckError, pubAckOkPrefix, type PublishFacts, type PublishVerdict } from "./publish-checks.js";
 import { RecentMessages, type CacheBudget } from "./recent.js";
 
 export interface AttachedConsumer {
@@ -47,8 +47,8 @@ interface InboundMsg {
 export const ingestQueueLengthMax = 100_000;
 /** Bound on remembered message ids (on top of the duplicate window). */
 export const dedupEntriesMax = 1_000_000;
-/** Per-stream bound of the recent-message cache (the server-wide budget also applies). */
-export const recentBytesMax = 16 * 1024 * 1024;
+/** Messages larger than this are not kept in the recent-message cache. */
+export const recentMsgBytesMax = 1024 * 1024;
 /** Sequences a cache lookup walks (gaps, other subjects) before it asks the store instead. */
 const recentScanMax = 64;
 
@@ -94,7 +94,11 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
   private queue: Array<InboundMsg | undefined> = [];
   private queueHead = 0;
   private draining = false;
-  private readonly inflight = new Set<Promise<unknown>>();
+  /** Appends handed to the store whose PubAck is not sent yet. */
+  private inflight = 0;
+  private idleWaiters: Array<() => void> = [];
+  /** UTF-8 of `{"stream":…,"seq":` (and domain): PubAcks differ only in the sequence. */
+  private readonly pubAckPrefixBytes: Uint8Array;
   private transform: ((s: string) => string | undefined) | undefined;
   private closed = false;
   /** Just-stored messages for consumers (file streams only: a memory store is already memory). */
@@ -107,7 +111,8 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
     private readonly env: StreamEnv,
   ) {
     this.setTransform();
-    this.recent = config.storage === "file" ? new RecentMessages(recentBytesMax, env.cacheBudget) : undefined;
+    this.pubAckPrefixBytes = utf8.encode(pubAckOkPrefix(config.name, env.domain));
+    this.recent = config.storage === "file" ? new RecentMessages(env.cacheBudget, recentMsgBytesMax) : undefined;
   }
 
   get name(): string {
@@ -165,10 +170,21 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
 
   /** Resolves when everything queued so far is stored (tests, shutdown). */
   async settle(): Promise<void> {
-    for (let i = 0; i < 1000 && (this.draining || this.inflight.size > 0); i++) {
-      await Promise.allSettled([...this.inflight]);
+    for (let i = 0; i < 1000 && (this.draining || this.inflight > 0); i++) {
+      await this.whenIdle();
       await new Promise((r) => setImmediate(r));
     }
+  }
+
+  private whenIdle(): Promise<void> {
+    return this.inflight === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private appendSettled(): void {
+    if (--this.inflight > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
   }
 
   private async drain(): Promise<void> {
@@ -182,7 +198,10 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
           this.queueHead = 0;
         }
         try {
-          await this.processOne(msg);
+          // Most publishes are handled without awaiting: the append is in flight, its PubAck
+          // follows when the store resolves it, and the next message is checked meanwhile.
+          const wait = this.processOne(msg);
+          if (wait !== undefined) await wait;
         } catch (err) {
           this.env.log.error(`stream ${this.name}: ingest failed: ${String(err)}`);
           this.reply(msg.reply, pubAckError(this.name, storeErrorToApi(err)));
@@ -193,27 +212,49 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
     }
   }
 
-  private async processOne(msg: InboundMsg): Promise<void> {
+  private publishFacts(): PublishFacts {
+    return { lastSeq: () => this.store.state().last_seq, lastMsgId: this.lastMsgId };
+  }
+
+  /** Check and append one message; a promise only when it must wait (serial checks). */
+  private processOne(msg: InboundMsg): Promise<void> | undefined {
     const h = parseHeaders(msg.headers);
-    const serial = needsSerialCheck(h);
-    if (serial && this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    if (needsSerialCheck(h)) return this.processSerially(msg, h);
     const subject = this.transform?.(msg.subject) ?? msg.subject;
-    const verdict = await checkPublish(this.config, subject, h, msg.headers?.length ?? 0, msg.payload.length, {
-      lastSeq: () => this.store.state().last_seq,
-      lastMsgId: this.lastMsgId,
-      lastSubjectSeq: async (filter) => (await this.store.lastBySubject(filter))?.seq ?? 0,
-    });
+    const verdict = checkPublish(this.config, subject, h, msg.headers?.length ?? 0, msg.payload.length, this.publishFacts());
+    if (verdict.kind === "needs_subject_seq") return this.processSerially(msg, h);
+    void this.appendChecked(msg, subject, verdict); // answers its own failures
+    return undefined;
+  }
+
+  /** Expected-Last-* and rollups are decided against the stream after every earlier append. */
+  private async processSerially(msg: InboundMsg, h: ParsedHeaders): Promise<void> {
+    if (this.inflight > 0) await this.whenIdle();
+    const subject = this.transform?.(msg.subject) ?? msg.subject;
+    const hb = msg.headers?.length ?? 0;
+    let verdict = checkPublish(this.config, subject, h, hb, msg.payload.length, this.publishFacts());
+    if (verdict.kind === "needs_subject_seq") {
+      const last = (await this.store.lastBySubject(verdict.filter))?.seq ?? 0;
+      verdict = checkPublish(this.config, subject, h, hb, msg.payload.length, this.publishFacts(), last);
+    }
+    if (verdict.kind === "needs_subject_seq") throw new Error("publish check asked twice for the subject sequence");
+    await this.appendChecked(msg, subject, verdict);
+  }
+
+  /** Dedup, limits and the append itself; resolves when the PubAck was sent (or the append failed). */
+  private appendChecked(msg: InboundMsg, subject: string, verdict: Exclude<PublishVerdict, { kind: "needs_subject_seq" }>): Promise<void> | undefined {
     if (verdict.kind === "error") {
       this.reply(msg.reply, pubAckError(this.name, verdict.error));
-      return;
+      return undefined;
     }
     const nowMs = this.env.clock.nowMs();
     if (this.env.storageFull(this.config.storage, msg.payload.length + (msg.headers?.length ?? 0) + subject.length)) {
       this.reply(msg.reply, pubAckError(this.name, jsError(this.config.storage === "memory" ? "memory_resources" : "storage_resources")));
-      return;
+      return undefined;
     }
-    if (verdict.msgId !== undefined) {
-      const prior = this.dedup.get(verdict.msgId);
+    const msgId = verdict.msgId;
+    if (msgId !== undefined) {
+      const prior = this.dedup.get(msgId);
       if (prior !== undefined && nowMs - prior.tsMs < this.config.duplicate_window / 1e6) {
         const reply = msg.reply;
         if (typeof prior.seq === "number") this.reply(reply, pubAckDuplicate(this.name, prior.seq, this.env.domain));
@@ -223,39 +264,75 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
             () => this.reply(reply, pubAckError(this.name, jsError("duplicate_in_process"))),
           );
         }
-        return;
+        return undefined;
       }
     }
     const appended = this.store.append({ subject, headers: msg.headers, payload: msg.payload });
-    const seqPromise = appended.then((r) => r.seq);
-    seqPromise.catch(() => undefined); // failures are answered below; duplicates waiting on it handle their own
-    if (verdict.msgId !== undefined) {
+    if (msgId !== undefined) {
+      const seqPromise = appended.then((r) => r.seq);
+      seqPromise.catch(() => undefined); // failures are answered below; duplicates waiting on it handle their own
       if (this.dedup.size >= dedupEntriesMax) this.pruneDedup(nowMs, true);
-      this.dedup.set(verdict.msgId, { seq: seqPromise, tsMs: nowMs });
+      this.dedup.set(msgId, { seq: seqPromise, tsMs: nowMs });
     }
-    const done = appended.then(
-      async (res) => {
-        if (verdict.msgId !== undefined) {
-          this.dedup.set(verdict.msgId, { seq: res.seq, tsMs: nowMs });
-          this.lastMsgId = verdict.msgId;
-        }
-        if (verdict.priority !== undefined && verdict.priority > 0) this.priorities.set(res.seq, verdict.priority);
-        for (const s of res.removed) this.priorities.delete(s);
-        if (verdict.rollup === "sub") await this.store.purge({ filter: subject, up_to_seq: res.seq });
-        else if (verdict.rollup === "all") await this.store.purge({ up_to_seq: res.seq });
-        if (verdict.rollup !== undefined) for (const c of this.consumers.values()) c.onPurge();
-        if (this.config.no_ack !== true) this.reply(msg.reply, pubAckOk(this.name, res.seq, this.env.domain));
-        const stored: StoredMessage = { seq: res.seq, ts_ns: res.ts_ns, subject, headers: msg.headers, payload: msg.payload };
-        this.afterStored(stored);
-      },
+    this.inflight++;
+    return appended.then(
+      (res) => this.onAppended(msg, subject, verdict, nowMs, res),
       (err: unknown) => {
-        if (verdict.msgId !== undefined) this.dedup.delete(verdict.msgId);
-        this.reply(msg.reply, pubAckError(this.name, storeErrorToApi(err)));
+        try {
+          if (msgId !== undefined) this.dedup.delete(msgId);
+          this.reply(msg.reply, pubAckError(this.name, storeErrorToApi(err)));
+        } finally {
+          this.appendSettled();
+        }
       },
     );
-    this.inflight.add(done);
-    void done.finally(() => this.inflight.delete(done));
-    if (serial) await done;
+  }
+
+  private onAppended(msg: InboundMsg, subject: string, verdict: { msgId: string | undefined; rollup: "sub" | "all" | undefined; priority: number | undefined }, nowMs: number, res: AppendResult): Promise<void> | undefined {
+    let settled = false;
+    try {
+      if (verdict.msgId !== undefined) {
+        this.dedup.set(verdict.msgId, { seq: res.seq, tsMs: nowMs });
+        this.lastMsgId = verdict.msgId;
+      }
+      if (verdict.priority !== undefined && verdict.priority > 0) this.priorities.set(res.seq, verdict.priority);
+      for (const s of res.removed) this.priorities.delete(s);
+      const finish = (): void => {
+        if (this.config.no_ack !== true && msg.reply !== undefined && msg.reply !== "") this.env.bus.publish(msg.reply, undefined, undefined, this.pubAckBytes(res.seq));
+        this.afterStored({ seq: res.seq, ts_ns: res.ts_ns, subject, headers: msg.headers, payload: msg.payload });
+      };
+      if (verdict.rollup === undefined) {
+        finish();
+        return undefined;
+      }
+      settled = true;
+      const purge = verdict.rollup === "sub" ? this.store.purge({ filter: subject, up_to_seq: res.seq }) : this.store.purge({ up_to_seq: res.seq });
+      return purge
+        .then(() => {
+          for (const c of this.consumers.values()) c.onPurge();
+          finish();
+        })
+        .catch((err: unknown) => this.env.log.error(`stream ${this.name}: after append of ${res.seq}: ${String(err)}`))
+        .finally(() => this.appendSettled());
+    } catch (err) {
+      // Nobody awaits this (the ingest loop moved on): report instead of an unhandled rejection.
+      this.env.log.error(`stream ${this.name}: after append of ${res.seq}: ${String(err)}`);
+      return undefined;
+    } finally {
+      if (!settled) this.appendSettled();
+    }
+  }
+
+  /** `{"stream":…,"seq":N}` as bytes: the cached prefix plus the digits (no TextEncoder per ack). */
+  private pubAckBytes(seq: number): Uint8Array {
+    const digits = String(seq);
+    const prefix = this.pubAckPrefixBytes;
+    const out = new Uint8Array(prefix.length + digits.length + 1);
+    out.set(prefix);
+    let i = prefix.length;
+    for (let k = 0; k < digits.length; k++) out[i++] = digits.charCodeAt(k);
+    out[i] = 0x7d; // }
+    return out;
   }
 
   /** Bookkeeping shared by client publishes and mirror/source appends. */
@@ -354,10 +431,10 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
   }
 
   private cachedLive(seq: number): StoredMessage | undefined {
-    const m = this.recent?.get(seq);
-    if (m === undefined) return undefined;
-    if (this.isLive(seq)) return m;
-    this.recent!.delete(seq);
+    const recent = this.recent;
+    if (recent === undefined || !recent.has(seq)) return undefined;
+    if (this.isLive(seq)) return recent.get(seq);
+    recent.delete(seq);
     return undefined;
   }
 
@@ -368,7 +445,7 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
 
   /** Is `seq` in the recent cache (so a read needs no store I/O)? */
   isCached(seq: number): boolean {
-    return this.recent?.get(seq) !== undefined;
+    return this.recent?.has(seq) === true;
   }
 
   /**
@@ -382,13 +459,13 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
     if (recent === undefined || recent.size === 0) return start;
     let from = start;
     for (let n = 0; n < recentScanMax; n++, from++) {
-      const m = recent.get(from);
-      if (m !== undefined) {
+      const subject = recent.subjectOf(from);
+      if (subject !== undefined) {
         if (!this.isLive(from)) {
           recent.delete(from);
           continue;
         }
-        if (filters.length === 0 || matchesAny(filters, m.subject)) return m;
+        if (filters.length === 0 || matchesAny(filters, subject)) return recent.get(from)!;
         continue;
       }
       if (this.store.numPending(from) === 0) return null;
