@@ -63,13 +63,13 @@ export async function up(opts: UpOptions): Promise<ClusterRecord> {
   if (!CLUSTER_NAME_RE.test(opts.name)) throw new Error(`localkube: invalid cluster name "${opts.name}" (lowercase letters, digits, '-', at most 40)`);
   const nodes = opts.nodes ?? 3;
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > NODES_MAX) throw new Error(`localkube: nodes must be 1..${NODES_MAX}, got ${nodes}`);
-  const missing = missingBinaries();
-  if (missing.length > 0) throw new Error(`localkube: binaries missing in ${binDir()}: ${missing.join(", ")}; build them with localkube/build/build.sh (or scripts/setup.d/50-localkube.sh)`);
   const detected = detectNetworkMode();
   const network = opts.network ?? detected.mode;
   if (network === "netns" && detected.netnsUnavailable !== undefined) {
     throw new Error(`localkube: network mode netns needs root with CAP_NET_ADMIN and CAP_SYS_ADMIN (${detected.netnsUnavailable}); use --network loopback (see localkube/README.md)`);
   }
+  const missing = missingBinaries();
+  if (missing.length > 0) throw new Error(`localkube: binaries missing in ${binDir()}: ${missing.join(", ")}; build them with localkube/build/build.sh (or scripts/setup.d/50-localkube.sh)`);
   const root = repoRoot();
   const cliJs = join(root, "dist", "cli", "main.js");
   if (!existsSync(cliJs)) throw new Error(`localkube: ${cliJs} missing: build with \`npx tsc -p .\``);
