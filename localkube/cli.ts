@@ -138,7 +138,8 @@ export async function main(argv: string[]): Promise<number> {
     return result.code;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    process.stderr.write(`localkube: ${err instanceof Error ? err.message : String(err)}\n`);
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`${msg.startsWith("localkube: ") ? msg : `localkube: ${msg}`}\n`);
     return 1;
   }
 }
