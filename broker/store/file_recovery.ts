@@ -85,7 +85,19 @@ function applyRecord(index: MsgIndex<Loc>, seg: Segment, r: RecoveredRecord): vo
   }
 }
 
-export async function recoverStream(fs: FileSystem, dir: string, name: string, limits: StoreLimits, cipher: BodyCipher | undefined): Promise<RecoveredStream> {
+/**
+ * `cutTornTail: false` (recovery after a failed write, when the disk may refuse even a truncate):
+ * a torn tail or preallocated zeros are left on disk and the segment continues at the last good
+ * frame; appends overwrite them and the next open cuts what is left.
+ */
+export async function recoverStream(
+  fs: FileSystem,
+  dir: string,
+  name: string,
+  limits: StoreLimits,
+  cipher: BodyCipher | undefined,
+  opts: { cutTornTail: boolean } = { cutTornTail: true },
+): Promise<RecoveredStream> {
   await fs.mkdirp(dir);
   const names = await fs.list(dir);
   for (const n of names) if (n.endsWith(".tmp")) await fs.unlink(joinPath(dir, n));
@@ -127,11 +139,14 @@ export async function recoverStream(fs: FileSystem, dir: string, name: string, l
             await h.write(0, encodeSegmentHeader(id, 0));
             size = segmentHeaderBytes;
           }
+          await h.sync();
         } else {
-          await h.truncate(scan.end);
+          if (opts.cutTornTail) {
+            await h.truncate(scan.end);
+            await h.sync();
+          }
           size = scan.end;
         }
-        await h.sync();
       }
     }
     const seg = new Segment(id, segName, h, generation, size);

@@ -51,6 +51,13 @@ export interface FileStoreConfig {
   no_space_backoff_ms?: number;
   /** AES-256-GCM for new records (encryption.ts Keyring). */
   cipher?: BodyCipher;
+  /**
+   * Under `sync: always`, zero-fill the active segment this far ahead of the write position
+   * while batches are small (0 disables); see FileStore.preallocate.
+   */
+  preallocate_bytes?: number;
+  /** Preallocate only while the mean batch is at most this large. */
+  preallocate_batch_bytes_max?: number;
 }
 
 export const fileStoreDefaults = {
@@ -60,7 +67,13 @@ export const fileStoreDefaults = {
   cache_bytes_max: 8 * 1024 * 1024,
   queue_ops_max: 100_000,
   no_space_backoff_ms: 1000,
+  preallocate_bytes: 4 * 1024 * 1024,
+  preallocate_batch_bytes_max: 256 * 1024,
 } as const;
+/** Zeros kept ahead of the last batch once preallocating (so the tail is recognisably unwritten). */
+const preallocGuardBytes = 4096;
+/** Source of zeros for preallocation; never written to. */
+const zeros = new Uint8Array(1024 * 1024);
 const segmentBytesCeiling = 2 ** 31; // offsets are u32 in index files
 
 export interface FileStoreStats {
@@ -87,6 +100,10 @@ export class FileStore implements Store {
   /** The batch whose fsync is in flight (pipelined writer). */
   private inflight: Promise<BatchFailure | undefined> | undefined;
   private noSpaceUntilMs = 0;
+  /** Mean bytes per written batch (exponentially weighted), for the preallocation policy. */
+  private batchBytesAvg = 0;
+  /** The running writer loop, so close() can wait until no write is in flight. */
+  private pumping: Promise<void> | undefined;
   private damage: StoreDamage[] = [];
   /** Segments whose compaction found damage: left alone for inspection and repair. */
   private readonly uncompactable = new Set<Segment>();
@@ -155,8 +172,8 @@ export class FileStore implements Store {
     return s;
   }
 
-  private async recover(remembered: StoreDamage[]): Promise<void> {
-    const r = await recoverStream(this.cfgRef.fs, this.cfgRef.dir, this.name, this.options.limits, this.cipher);
+  private async recover(remembered: StoreDamage[], opts?: { cutTornTail: boolean }): Promise<void> {
+    const r = await recoverStream(this.cfgRef.fs, this.cfgRef.dir, this.name, this.options.limits, this.cipher, opts);
     for (const old of this.segments) {
       old.retired = true;
       await old.handle.close().catch(() => undefined);
@@ -185,7 +202,11 @@ export class FileStore implements Store {
         return reject(new StoreError("storage_failed", `stream ${this.name}: write queue full (${this.cfg.queue_ops_max} operations waiting)`));
       }
       this.queue.push(make({ resolve, reject }));
-      if (!this.running) queueMicrotask(() => void this.pump());
+      if (!this.running) {
+        queueMicrotask(() => {
+          if (!this.running) this.pumping = this.pump();
+        });
+      }
     });
   }
 
@@ -237,10 +258,13 @@ export class FileStore implements Store {
           let writeErr: unknown;
           if (b.buf.length > 0) {
             try {
+              await this.preallocate(b.seg, b.base + b.buf.length);
               await b.seg.handle.write(b.base, b.buf);
               b.seg.size = b.base + b.buf.length;
+              b.seg.allocated = Math.max(b.seg.allocated, b.seg.size);
               b.seg.writes++;
               this.stats.bytes_written += b.buf.length;
+              this.batchBytesAvg += (b.buf.length - this.batchBytesAvg) / 8;
             } catch (err) {
               writeErr = err;
             }
@@ -271,6 +295,44 @@ export class FileStore implements Store {
     } finally {
       this.running = false;
     }
+  }
+
+  /**
+   * Zero-fill the segment ahead of a batch ending at `end` (durability rule 3). An fdatasync of
+   * data that overwrites already allocated blocks inside the file's size needs no journal commit
+   * for the size and block map: on the development machine's ext4 a 4 KiB append + fdatasync took
+   * 0.6 ms into preallocated space against 1.4-1.9 ms growing the file, 66 KiB 1.0-1.2 ms against
+   * 1.6-2.1 ms, and 1 MiB the same either way. So only while batches are small (for large ones
+   * the zeros would only double the bytes written) and only under `always`. The zeros need no
+   * fsync of their own: the batch's fsync covers them. Recovery tells an unwritten zero tail and a
+   * write torn over it from records (segment_scan.ts); rollover and close cut the zeros off.
+   */
+  private async preallocate(seg: Segment, end: number): Promise<void> {
+    const chunk = this.cfg.preallocate_bytes;
+    if (chunk <= 0 || seg.noPrealloc || this.options.sync !== "always" || this.batchBytesAvg > this.cfg.preallocate_batch_bytes_max) return;
+    if (end + preallocGuardBytes <= seg.allocated) return;
+    const target = Math.min(end + chunk, this.cfg.segment_bytes_max + preallocGuardBytes);
+    if (target < end + preallocGuardBytes) return;
+    const from = Math.max(seg.allocated, seg.size);
+    try {
+      for (let off = from; off < target; off += zeros.length) await seg.handle.write(off, zeros.subarray(0, Math.min(zeros.length, target - off)));
+      seg.writes++;
+      seg.allocated = target;
+    } catch (err) {
+      if (!isNoSpace(err)) throw err;
+      // Not worth failing a batch for: write without preallocation.
+      seg.noPrealloc = true;
+      await seg.handle.truncate(seg.size).catch(() => undefined);
+      seg.allocated = seg.size;
+    }
+  }
+
+  /** Cut the preallocated zeros off a segment that gets no more appends (rollover, close). */
+  private async trimPreallocated(seg: Segment): Promise<void> {
+    if (seg.allocated <= seg.size) return;
+    await seg.handle.truncate(seg.size);
+    seg.allocated = seg.size;
+    await this.syncSegment(seg);
   }
 
   /** Wait for the batch whose fsync is in flight; on failure recover and report false. */
@@ -341,7 +403,7 @@ export class FileStore implements Store {
     // fsync/EIO failures are not retryable (durability rule 4): stop accepting writes.
     else this.failed = e;
     await seg.handle.truncate(goodSize).catch(() => undefined);
-    await this.recover(this.damage.slice()).catch((re: unknown) => {
+    await this.recover(this.damage.slice(), { cutTornTail: false }).catch((re: unknown) => {
       this.failed ??= new StoreError("storage_failed", `stream ${this.name}: recovery after failure failed: ${(re as Error).message}`);
     });
     if (this.failed !== undefined) for (const op of this.queue.splice(0)) op.d.reject(this.failed);
@@ -441,6 +503,8 @@ export class FileStore implements Store {
   private async rollover(): Promise<void> {
     const old = this.active;
     if (old.dirty) await this.syncSegment(old);
+    // Before the next segment exists: a sealed segment never has a zero tail.
+    await this.trimPreallocated(old);
     const next = await createSegment(this.cfgRef.fs, this.cfgRef.dir, old.id + 1, 0);
     this.segments.push(next);
     if (old.records !== undefined) await writeSegmentIndex(this.cfgRef.fs, this.cfgRef.dir, old, old.records, this.cipher).catch(() => undefined);
@@ -466,6 +530,7 @@ export class FileStore implements Store {
     const ok = await this.guard("maintenance", act, base, async () => {
       await act.handle.write(base, lastRecord);
       act.size = base + lastRecord.length;
+      act.allocated = Math.max(act.allocated, act.size);
       act.records?.push({ kind: RecordKind.lastSeq, seq: this.index.last, ts_ns: 0n, offset: base, frame_bytes: lastRecord.length, subject: "", size_bytes: 0 });
       await this.syncSegment(act);
       if (front.length > 0) await dropSegments(ctx, front);
@@ -583,6 +648,9 @@ export class FileStore implements Store {
     if (this.failed === undefined) await this.submit<void>((d) => ({ t: "sync", d })).catch(() => undefined);
     this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
+    // Operations queued before close may still be written: only trim once the writer is idle.
+    while (this.running) await this.pumping?.catch(() => undefined);
+    if (this.failed === undefined) await this.trimPreallocated(this.active).catch(() => undefined);
     for (const s of this.segments) {
       s.retired = true;
       await s.handle.close().catch(() => undefined);

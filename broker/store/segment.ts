@@ -52,6 +52,13 @@ export class Segment {
   maxSeq = 0;
   /** Records of the active segment, kept to write its index file when it is sealed. */
   records: RecoveredRecord[] | undefined;
+  /**
+   * File length including zeros written ahead of `size` (preallocation, see FileStore); equal to
+   * `size` when nothing is preallocated.
+   */
+  allocated: number;
+  /** Preallocation hit ENOSPC on this segment: do not try again. */
+  noPrealloc = false;
 
   constructor(
     readonly id: number,
@@ -60,7 +67,9 @@ export class Segment {
     public generation: number,
     /** Bytes written (the next append offset). */
     public size: number,
-  ) {}
+  ) {
+    this.allocated = size;
+  }
 
   noteMsg(seq: number, frameBytes: number): void {
     this.msgs++;

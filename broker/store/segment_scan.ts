@@ -4,6 +4,7 @@
  * acknowledged) or corruption (report, skip, keep serving the rest). Reads in bounded chunks, so
  * a segment is never loaded whole.
  */
+import { crc32c } from "./crc32c.js";
 import type { FileHandle } from "./fs.js";
 import { msgSizeBytes } from "./msg_index.js";
 import {
@@ -12,6 +13,7 @@ import {
   decodeSegmentHeader,
   frameChecksumOk,
   frameHeaderBytes,
+  frameTrailerBytes,
   MissingKeyError,
   RecordKind,
   segmentHeaderBytes,
@@ -77,7 +79,7 @@ async function step(w: Window, off: number, size: number): Promise<Step> {
     // A zero header is a torn tail only if everything after it is zero too.
     for (let p = off; p < size; p += chunkBytes) {
       const b = await w.at(p, chunkBytes);
-      if (b.some((x) => x !== 0)) return { kind: "bad" };
+      for (let i = 0; i < b.length; i++) if (b[i] !== 0) return { kind: "bad" };
     }
     return { kind: "torn" };
   }
@@ -87,13 +89,54 @@ async function step(w: Window, off: number, size: number): Promise<Step> {
   return frameChecksumOk(frame) ? { kind: "record", header: hc.header, frame } : { kind: "checksum", header: hc.header };
 }
 
-/** Next offset after `from` where a fully valid frame starts, if any. */
+/**
+ * Next offset after `from` where a fully valid frame starts, if any. Checks only what `step`
+ * needs to say "record" (header, length, checksum): its all-zero-tail check would make a byte-wise
+ * walk over a zeroed (preallocated) region quadratic.
+ */
 async function resync(w: Window, from: number, size: number): Promise<number | undefined> {
   for (let p = from; p + frameHeaderBytes <= size; p++) {
-    const s = await step(w, p, size);
-    if (s.kind === "record") return p;
+    const hc = checkHeader(await w.at(p, frameHeaderBytes));
+    if (hc.kind !== "ok" || p + hc.header.frame_bytes > size) continue;
+    if (frameChecksumOk(await w.at(p, hc.header.frame_bytes))) return p;
   }
   return undefined;
+}
+
+/** Offset just past the last non-zero byte in [from, size) (`from` when all are zero). */
+async function nonZeroEnd(w: Window, from: number, size: number): Promise<number> {
+  for (let end = size; end > from; ) {
+    const start = Math.max(from, end - chunkBytes);
+    const b = await w.at(start, end - start);
+    for (let i = b.length - 1; i >= 0; i--) if (b[i] !== 0) return start + i + 1;
+    end = start;
+  }
+  return from;
+}
+
+/**
+ * In the active segment, is the frame at `off` (which failed to verify) the prefix of a write torn
+ * over preallocated zeros? A torn write leaves a prefix of the frame and zeros after it up to the
+ * end of the file, so: nothing non-zero after the frame, and either the header is cut short, or
+ * the trailer checksum is missing (all zero), or the part of the trailer that made it matches the
+ * checksum of the frame. Bit rot in a complete last frame keeps its whole trailer, so it is still
+ * reported as corruption (mistaking it needs a stored checksum of 0 or a 24-bit match: ~2^-32).
+ * Without preallocation a torn frame runs past the end of the file and `step` says "torn".
+ */
+async function tornOverZeros(w: Window, off: number, size: number, s: Step): Promise<boolean> {
+  if (s.kind !== "bad" && s.kind !== "checksum") return false;
+  const end = await nonZeroEnd(w, off, size);
+  if (s.kind === "bad") return end - off < frameHeaderBytes;
+  const frameEnd = off + s.header.frame_bytes;
+  if (end > frameEnd) return false;
+  const trailerAt = frameEnd - frameTrailerBytes;
+  if (end <= trailerAt) return true;
+  const frame = await w.at(off, s.header.frame_bytes);
+  const crc = crc32c(frame.subarray(0, frame.length - frameTrailerBytes));
+  for (let i = 0; i < end - trailerAt; i++) {
+    if (frame[frame.length - frameTrailerBytes + i] !== ((crc >>> (8 * i)) & 0xff)) return false;
+  }
+  return true;
 }
 
 export async function scanSegment(
@@ -152,6 +195,10 @@ export async function scanSegment(
       }
       off += hd.frame_bytes;
       continue;
+    }
+    if (opts.tail && (await tornOverZeros(w, off, size, s))) {
+      torn = true;
+      break;
     }
     if (s.kind === "checksum") {
       // The header verified, so its length can be trusted: skip exactly this frame.
