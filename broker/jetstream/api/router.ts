@@ -6,7 +6,8 @@
 import type { Bus, BusMessage, BusSubscription } from "../../core/bus.js";
 import { utf8 } from "../headers.js";
 import type { JetStream } from "../jetstream.js";
-import { parseAckSubject } from "../consumer/pull.js";
+import type { JsConsumer } from "../consumer/consumer.js";
+import { scanAckSubject } from "../consumer/pull.js";
 import { consumerCreate, consumerDelete, consumerInfoReq, consumerNames } from "./consumer-api.js";
 import { directGet } from "./direct.js";
 import { jsError } from "./errors.js";
@@ -27,6 +28,9 @@ export class JsApiRouter {
   private subs: BusSubscription[] = [];
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
+  /** The consumer the last ack went to, and its ack subject prefix. */
+  private ackConsumer: JsConsumer | undefined;
+  private ackPrefix = "";
 
   constructor(
     private readonly js: JetStream,
@@ -53,9 +57,18 @@ export class JsApiRouter {
   }
 
   private onAck(m: BusMessage): void {
-    const ref = parseAckSubject(m.subject);
-    if (ref === undefined) return;
-    this.js.findConsumer(ref.stream, ref.consumer)?.onAck(ref, m.payload, m.reply);
+    const subject = m.subject;
+    const scan = scanAckSubject(subject);
+    if (scan === undefined) return;
+    // Acks come in runs for one consumer: reuse the last lookup while the prefix matches.
+    let c = this.ackConsumer;
+    if (c === undefined || c.deleted || scan.prefixEnd !== this.ackPrefix.length || !subject.startsWith(this.ackPrefix)) {
+      c = this.js.findConsumer(subject.slice(scan.streamStart, scan.consumerStart - 1), subject.slice(scan.consumerStart, scan.prefixEnd - 1));
+      if (c === undefined) return;
+      this.ackConsumer = c;
+      this.ackPrefix = subject.slice(0, scan.prefixEnd);
+    }
+    c.onAck(scan, m.payload, m.reply);
   }
 
   private onFlowControl(m: BusMessage): void {

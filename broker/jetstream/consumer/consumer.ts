@@ -16,7 +16,7 @@ import type { DeliverFn } from "../deliver.js";
 import { publishDeadLetter, publishAdvisory } from "./dead-letter.js";
 import { consumerInfoBody } from "./info.js";
 import { pickByPriority } from "./priority.js";
-import { ackSubject, parseAckPayload, parsePullRequest, type AckRef, type PullRequest } from "./pull.js";
+import { ackSubject, parseAckPayload, parsePullRequest, type AckScan, type PullRequest } from "./pull.js";
 import type { ConsumerState } from "./state.js";
 
 export interface ConsumerEnv {
@@ -475,7 +475,7 @@ export class JsConsumer implements AttachedConsumer {
 
   // ---- acks ----------------------------------------------------------------------------------
 
-  onAck(ref: AckRef, payload: Uint8Array, reply: string | undefined): void {
+  onAck(ref: AckScan, payload: Uint8Array, reply: string | undefined): void {
     const kind = parseAckPayload(payload);
     if (kind === undefined) return;
     const s = this.state;

@@ -97,16 +97,6 @@ export function ackSubject(stream: string, consumer: string, deliveries: number,
   return `$JS.ACK.${stream}.${consumer}.${deliveries}.${streamSeq}.${consumerSeq}.${tsNs}.${pending}`;
 }
 
-export interface AckRef {
-  stream: string;
-  consumer: string;
-  deliveries: number;
-  streamSeq: number;
-  consumerSeq: number;
-  /** Stored time of the message (ms since epoch, fractional; 0 if unparsable): latency metrics only. */
-  tsMs: number;
-}
-
 /** The decimal integer in subject[start, end), or -1 (no substring, regex or Number() per ack). */
 function parseUintAt(subject: string, start: number, end: number): number {
   if (end <= start || end - start > 20) return -1;
@@ -122,25 +112,47 @@ function parseUintAt(subject: string, start: number, end: number): number {
 /** Dot positions of the ack subject being parsed (reused: acks are parsed one at a time). */
 const dots = new Int32Array(16);
 
-/** Parse an ack subject (9-token v1 or ≥11-token v2 form) without splitting it. */
-export function parseAckSubject(subject: string): AckRef | undefined {
+/** An ack subject's numbers and where its stream/consumer tokens are (no substrings made). */
+export interface AckScan {
+  deliveries: number;
+  streamSeq: number;
+  consumerSeq: number;
+  /** Stored time of the message (ms since epoch, fractional; 0 if unparsable): latency metrics only. */
+  tsMs: number;
+  streamStart: number;
+  /** The stream token is [streamStart, consumerStart - 1), the consumer [consumerStart, prefixEnd - 1). */
+  consumerStart: number;
+  /** Length of `$JS.ACK.[domain.hash.]<stream>.<consumer>.`: acks of one consumer share this prefix. */
+  prefixEnd: number;
+}
+
+export type AckRef = AckScan & { stream: string; consumer: string };
+
+/** Scan an ack subject (9-token v1 or ≥11-token v2 form) without splitting it. */
+export function scanAckSubject(subject: string): AckScan | undefined {
   if (!subject.startsWith("$JS.ACK.")) return undefined;
   let n = 0;
   for (let i = subject.indexOf("."); i >= 0 && n < dots.length; i = subject.indexOf(".", i + 1)) dots[n++] = i;
-  const tokenCount = n + 1;
-  const base = tokenCount === 9 ? 2 : tokenCount >= 11 ? 4 : -1;
+  const base = n === 8 ? 2 : n >= 10 ? 4 : -1; // 9 tokens, or 11 and more
   if (base < 0) return undefined;
-  const start = (k: number): number => dots[k - 1]! + 1;
-  const end = (k: number): number => (k < n ? dots[k]! : subject.length);
-  const deliveries = parseUintAt(subject, start(base + 2), end(base + 2));
-  const streamSeq = parseUintAt(subject, start(base + 3), end(base + 3));
-  const consumerSeq = parseUintAt(subject, start(base + 4), end(base + 4));
+  // Token k spans [dots[k-1] + 1, dots[k]); the tokens used here are never the last one.
+  const deliveries = parseUintAt(subject, dots[base + 1]! + 1, dots[base + 2]!);
+  const streamSeq = parseUintAt(subject, dots[base + 2]! + 1, dots[base + 3]!);
+  const consumerSeq = parseUintAt(subject, dots[base + 3]! + 1, dots[base + 4]!);
   if (deliveries < 0 || !Number.isSafeInteger(streamSeq) || streamSeq < 0 || !Number.isSafeInteger(consumerSeq) || consumerSeq < 0) return undefined;
-  const stream = subject.slice(start(base), end(base));
-  const consumer = subject.slice(start(base + 1), end(base + 1));
-  if (stream === "" || consumer === "") return undefined;
-  const ts = parseUintAt(subject, start(base + 5), end(base + 5));
-  return { stream, consumer, deliveries, streamSeq, consumerSeq, tsMs: ts > 0 ? ts / 1e6 : 0 };
+  const streamStart = dots[base - 1]! + 1;
+  const consumerStart = dots[base]! + 1;
+  const prefixEnd = dots[base + 1]! + 1;
+  if (consumerStart - 1 === streamStart || prefixEnd - 1 === consumerStart) return undefined; // empty names
+  const ts = parseUintAt(subject, dots[base + 4]! + 1, dots[base + 5]!);
+  return { deliveries, streamSeq, consumerSeq, tsMs: ts > 0 ? ts / 1e6 : 0, streamStart, consumerStart, prefixEnd };
+}
+
+/** Parse an ack subject, names included. */
+export function parseAckSubject(subject: string): AckRef | undefined {
+  const scan = scanAckSubject(subject);
+  if (scan === undefined) return undefined;
+  return { ...scan, stream: subject.slice(scan.streamStart, scan.consumerStart - 1), consumer: subject.slice(scan.consumerStart, scan.prefixEnd - 1) };
 }
 
 export type AckKind =
