@@ -40,6 +40,9 @@ export interface PodRuntime {
   log: (msg: string) => void;
 }
 
+/** Absolute, so a container env whose PATH lacks the system directories still starts. */
+const UNSHARE = ["/usr/bin/unshare", "/bin/unshare"].find((p) => existsSync(p)) ?? "unshare";
+
 const hostFs: FsProbe = {
   exists: (p) => existsSync(p),
   realpath: (p) => realpathSync(p),
@@ -298,7 +301,7 @@ export class PodWorker {
     }
     const plan = planRootless(mounts, hostFs);
     const script = rootlessScript({ rootDir: join(this.podDir, "sandbox", spec.name), hostname: this.hostname(), workingDir: spec.workingDir ?? "/", plan });
-    return ["unshare", ["--user", "--map-root-user", "--mount", "--uts", "--", "/bin/sh", "-c", script, "lk-init", ...argv]];
+    return [UNSHARE, ["--user", "--map-root-user", "--mount", "--uts", "--", "/bin/sh", "-c", script, "lk-init", ...argv]];
   }
 
   private views(runs: ContainerRun[]): ContainerView[] {

@@ -62,7 +62,7 @@ describe("rootless sandbox planning", () => {
     expect(script).toContain(`mount --bind '/s/it'\\''s' "$R"'/etc/sluice'`);
     expect(script).toContain(`mount -o remount,bind,ro "$R"'/etc/sluice'`);
     expect(script).toContain("hostname 'web-0'");
-    expect(script.endsWith(`exec chroot "$R" /bin/sh -c 'cd "$1" || exit 1; shift; exec "$@"' lk-chroot '/' "$@"`)).toBe(true);
+    expect(script.endsWith(`exec chroot "$R" /bin/sh -c 'cd "$1" || exit 1; PATH="$2"; shift 2; exec "$@"' lk-chroot '/' "$LK_PATH" "$@"`)).toBe(true);
     // Without mount points to create, only the root is mirrored.
     expect(rootlessScript({ rootDir: "/r", hostname: "h", workingDir: "/", plan: planRootless([], HOST) }).match(/^mirror /gm)).toHaveLength(1);
   });
@@ -95,12 +95,13 @@ describe.skipIf(noUserns !== undefined)("rootless sandbox (real user namespace)"
     const out = await new Promise<string>((resolve, reject) => {
       execFile(
         "unshare",
-        ["--user", "--map-root-user", "--mount", "--uts", "--", "/bin/sh", "-c", script, "lk-init", "/bin/sh", "-c", `cat ${target}/app.conf; hostname; pwd; touch ${target}/x 2>/dev/null && echo writable || echo read-only`],
-        { timeout: 20_000 },
+        ["--user", "--map-root-user", "--mount", "--uts", "--", "/bin/sh", "-c", script, "lk-init", "/bin/sh", "-c", `cat ${target}/app.conf; hostname; pwd; touch ${target}/x 2>/dev/null && echo writable || echo read-only; echo "$PATH"`],
+        // A container PATH without the system directories must not break the sandbox's tools.
+        { timeout: 20_000, env: { PATH: "/opt/app/bin:/bin" } },
         (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
       );
     });
-    expect(out.split("\n")).toEqual(["level=debug", "rootless-0", "/tmp", "read-only", ""]);
+    expect(out.split("\n")).toEqual(["level=debug", "rootless-0", "/tmp", "read-only", "/opt/app/bin:/bin", ""]);
     expect(existsSync(target)).toBe(false);
     expect(readFileSync(join(vol, "app.conf"), "utf8")).toBe("level=debug\n");
   });

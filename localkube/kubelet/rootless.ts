@@ -87,6 +87,9 @@ export const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 export function rootlessScript(o: { rootDir: string; hostname: string; workingDir: string; plan: RootlessPlan }): string {
   const lines = [
     "set -e",
+    // The sandbox's own tools come from the system; the container's PATH applies to its command.
+    'LK_PATH="$PATH"',
+    "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
     // mirror SRC DST: DST (a fresh tmpfs) shows SRC's entries: symlinks copied, the rest bound.
     "mirror() {",
     '  mount -t tmpfs -o "mode=$(stat -c %a "${1:-/}")" lk-mirror "$2"',
@@ -112,7 +115,7 @@ export function rootlessScript(o: { rootDir: string; hostname: string; workingDi
   }
   lines.push(
     `hostname ${shq(o.hostname)}`,
-    `exec chroot "$R" /bin/sh -c 'cd "$1" || exit 1; shift; exec "$@"' lk-chroot ${shq(o.workingDir)} "$@"`,
+    `exec chroot "$R" /bin/sh -c 'cd "$1" || exit 1; PATH="$2"; shift 2; exec "$@"' lk-chroot ${shq(o.workingDir)} "$LK_PATH" "$@"`,
   );
   return lines.join("\n");
 }
