@@ -6,6 +6,7 @@
  * rootless user-namespace sandbox. Every wait has a deadline; nothing sleeps.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { V1Pod } from "@kubernetes/client-node";
@@ -63,6 +64,68 @@ spec:
     - metadata: { name: data }
       spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 10Mi } } }
 `;
+
+// Two Sluice brokers as the operator runs them: config at /etc/sluice (ConfigMap), listening on
+// the wildcard address (which each must turn into its own pod IP), server_name from the downward API.
+const BROKERS = (ns: string): string => `
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: brk-config, namespace: ${ns} }
+data:
+  sluice.conf: |
+    server_name: $POD_NAME
+    listen: "0.0.0.0:4222"
+    http_port: 8222
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: brk, namespace: ${ns} }
+spec:
+  serviceName: brk
+  replicas: 2
+  podManagementPolicy: Parallel
+  selector: { matchLabels: { app: brk } }
+  template:
+    metadata: { labels: { app: brk } }
+    spec:
+      terminationGracePeriodSeconds: 5
+      containers:
+        - name: broker
+          image: sluice/broker:e2e
+          args: [broker, -c, /etc/sluice/sluice.conf]
+          env:
+            - name: POD_NAME
+              valueFrom: { fieldRef: { fieldPath: metadata.name } }
+          ports: [{ name: client, containerPort: 4222 }, { name: monitor, containerPort: 8222 }]
+          readinessProbe: { httpGet: { path: /healthz, port: monitor }, periodSeconds: 1, timeoutSeconds: 5 }
+          volumeMounts: [{ name: config, mountPath: /etc/sluice, readOnly: true }]
+      volumes: [{ name: config, configMap: { name: brk-config } }]
+`;
+
+/** The INFO line a NATS server sends on connect. */
+function natsInfo(host: string, port: number): Promise<{ server_name?: string }> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host, port });
+    let buf = "";
+    const timer = setTimeout(() => sock.destroy(new Error(`no INFO from ${host}:${port}`)), 10_000);
+    sock.on("data", (d: Buffer) => {
+      buf += d.toString("utf8");
+      const end = buf.indexOf("\r\n");
+      if (end < 0) return;
+      clearTimeout(timer);
+      sock.destroy();
+      try {
+        resolve(JSON.parse(buf.slice(0, end).replace(/^INFO /, "")) as { server_name?: string });
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+    sock.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
 
 /** Real uid and effective capabilities of a process, from /proc (undefined once it is gone). */
 function creds(pid: number): { uid: number; capEff: bigint } | undefined {
@@ -178,6 +241,17 @@ describe.skipIf(skip !== undefined)("localkube without root (loopback network mo
     }, { timeout_ms: 120_000, interval_ms: 250 });
     expect(await (await fetch(await podUrl("web-1", "/data/greeting"))).text()).toBe("hello without root");
   }, 180_000);
+
+  it("runs two Sluice brokers side by side, each on its own pod IP with its config at /etc/sluice", async () => {
+    const r = await cluster().kubectl(["apply", "-f", "-"], { input: BROKERS(ns) });
+    expect(r.code, r.stderr).toBe(0);
+    await waitFor("statefulset brk 2/2 ready", async () => (await cluster().apps.readNamespacedStatefulSet({ name: "brk", namespace: ns })).status?.readyReplicas === 2, { timeout_ms: 120_000, interval_ms: 250 });
+    for (const name of ["brk-0", "brk-1"]) {
+      const p = await pod(name);
+      expect(p.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+      expect((await natsInfo(p.status?.podIP ?? "", 4222)).server_name).toBe(name);
+    }
+  });
 
   it("forwards a host port to a Service's ready pods (no EndpointSlices for loopback addresses)", async () => {
     const local = await freePort();
