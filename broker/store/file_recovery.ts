@@ -125,12 +125,13 @@ export async function recoverStream(
       }
     }
     if (records === undefined) {
-      const scan = await scanSegment(h, size, { tail, prevSeq, cipher });
+      const scan = await scanSegment(h, size, { tail, prevSeq, cipher, repairTrailers: opts.cutTornTail });
+      for (const r of scan.repairs) await h.write(r.offset, r.bytes);
       scanned = true;
       records = scan.records;
       generation = scan.generation ?? 0;
       for (const d of scan.damage) damage.push({ segment: segName, ...d });
-      if (tail && (scan.generation === undefined || scan.torn)) {
+      if (tail && (scan.generation === undefined || scan.torn || scan.repairs.length > 0)) {
         if (size < segmentHeaderBytes || scan.generation === undefined) {
           // A segment created just before a crash, header never made durable: start it over
           // (a header that is present but damaged was reported above and is rewritten).

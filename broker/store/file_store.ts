@@ -30,7 +30,7 @@ import type { BodyCipher } from "./record.js";
 import type { Loc, Segment } from "./segment.js";
 import { buildBatch } from "./batch_builder.js";
 import type { Batch, BatchFailure, Deferred, Op } from "./batch_builder.js";
-import { scanSegment } from "./segment_scan.js";
+import { scanSegment, zeroTailMinBytes } from "./segment_scan.js";
 import { StoreError } from "./types.js";
 import type { AppendInput, AppendResult, PurgeRequest, Store, StoreDamage, StoredMessage, StoreLimits, StoreOptions, StoreState } from "./types.js";
 
@@ -70,8 +70,8 @@ export const fileStoreDefaults = {
   preallocate_bytes: 4 * 1024 * 1024,
   preallocate_batch_bytes_max: 256 * 1024,
 } as const;
-/** Zeros kept ahead of the last batch once preallocating (so the tail is recognisably unwritten). */
-const preallocGuardBytes = 4096;
+/** Zeros kept after the last batch while a segment has a zeroed tail (so recovery recognises it). */
+const preallocGuardBytes = zeroTailMinBytes;
 /** Source of zeros for preallocation; never written to. */
 const zeros = new Uint8Array(1024 * 1024);
 const segmentBytesCeiling = 2 ** 31; // offsets are u32 in index files
@@ -308,11 +308,14 @@ export class FileStore implements Store {
    * write torn over it from records (segment_scan.ts); rollover and close cut the zeros off.
    */
   private async preallocate(seg: Segment, end: number): Promise<void> {
-    const chunk = this.cfg.preallocate_bytes;
-    if (chunk <= 0 || seg.noPrealloc || this.options.sync !== "always" || this.batchBytesAvg > this.cfg.preallocate_batch_bytes_max) return;
+    if (seg.noPrealloc) return;
+    const wanted = this.options.sync === "always" && this.batchBytesAvg <= this.cfg.preallocate_batch_bytes_max ? Math.max(0, this.cfg.preallocate_bytes) : 0;
+    // Once a segment has a zeroed tail, every batch keeps at least the guard of zeros after it,
+    // even when the policy no longer preallocates: recovery recognises a write torn over zeros
+    // only with that many zeros behind it.
+    if (wanted === 0 && seg.allocated <= seg.size) return;
     if (end + preallocGuardBytes <= seg.allocated) return;
-    const target = Math.min(end + chunk, this.cfg.segment_bytes_max + preallocGuardBytes);
-    if (target < end + preallocGuardBytes) return;
+    const target = Math.max(end + preallocGuardBytes, Math.min(end + wanted, this.cfg.segment_bytes_max + preallocGuardBytes));
     const from = Math.max(seg.allocated, seg.size);
     try {
       for (let off = from; off < target; off += zeros.length) await seg.handle.write(off, zeros.subarray(0, Math.min(zeros.length, target - off)));

@@ -46,6 +46,8 @@ export interface ScanResult {
   end: number;
   /** Set when the tail must be truncated to `end` (torn final write). */
   torn: boolean;
+  /** Checksum trailers to write back (a last record whose trailer write was torn; see overZeros). */
+  repairs: Array<{ offset: number; bytes: Uint8Array }>;
 }
 
 const chunkBytes = 1 << 20;
@@ -96,6 +98,17 @@ async function step(w: Window, off: number, size: number): Promise<Step> {
  */
 async function resync(w: Window, from: number, size: number): Promise<number | undefined> {
   for (let p = from; p + frameHeaderBytes <= size; p++) {
+    // A frame starts with its u32 length (>= 32), so one of its first 4 bytes is non-zero: jump
+    // over zero runs (a preallocated tail) instead of trying every offset in them.
+    const ahead = await w.at(p, 4096);
+    let q = 0;
+    while (q < ahead.length && ahead[q] === 0) q++;
+    if (q === ahead.length) {
+      p += Math.max(0, q - 4);
+      continue;
+    }
+    p += Math.max(0, q - 3);
+    if (p + frameHeaderBytes > size) break;
     const hc = checkHeader(await w.at(p, frameHeaderBytes));
     if (hc.kind !== "ok" || p + hc.header.frame_bytes > size) continue;
     if (frameChecksumOk(await w.at(p, hc.header.frame_bytes))) return p;
@@ -115,34 +128,49 @@ async function nonZeroEnd(w: Window, from: number, size: number): Promise<number
 }
 
 /**
- * In the active segment, is the frame at `off` (which failed to verify) the prefix of a write torn
- * over preallocated zeros? A torn write leaves a prefix of the frame and zeros after it up to the
- * end of the file, so: nothing non-zero after the frame, and either the header is cut short, or
- * the trailer checksum is missing (all zero), or the part of the trailer that made it matches the
- * checksum of the frame. Bit rot in a complete last frame keeps its whole trailer, so it is still
- * reported as corruption (mistaking it needs a stored checksum of 0 or a 24-bit match: ~2^-32).
- * Without preallocation a torn frame runs past the end of the file and `step` says "torn".
+ * Zeros the file store keeps after the last batch while preallocating (file_store.ts). A torn
+ * write is recognised as one only when at least this many zeros follow it, so without
+ * preallocation nothing changes: there a torn frame runs past the end of the file.
  */
-async function tornOverZeros(w: Window, off: number, size: number, s: Step): Promise<boolean> {
-  if (s.kind !== "bad" && s.kind !== "checksum") return false;
+export const zeroTailMinBytes = 4096;
+
+type OverZeros = { kind: "torn" } | { kind: "trailer"; header: FrameHeader; frame: Uint8Array };
+
+/**
+ * In the active segment, is the frame at `off` (which failed to verify) the prefix of a write
+ * torn over preallocated zeros? A torn write leaves a prefix of the frame and zeros after it to
+ * the end of the file. So, with nothing non-zero after the frame and at least zeroTailMinBytes of
+ * zeros at the end: a header cut short, or a frame whose trailer checksum is missing (all zero),
+ * is torn. Bit rot in a complete last frame keeps its whole trailer and is still corruption
+ * (mistaking it needs a stored checksum of 0: ~2^-32). When part of the trailer made it and
+ * matches the checksum of the (then complete) body, the record itself is intact: "trailer"
+ * returns it with the trailer completed, and the caller keeps it (the same bytes are what a bit
+ * flip clearing the trailer's top byte would leave, so dropping it could lose an acknowledged
+ * record).
+ */
+async function overZeros(w: Window, off: number, size: number, s: Step): Promise<OverZeros | undefined> {
+  if (s.kind !== "bad" && s.kind !== "checksum") return undefined;
   const end = await nonZeroEnd(w, off, size);
-  if (s.kind === "bad") return end - off < frameHeaderBytes;
+  if (size - end < zeroTailMinBytes) return undefined;
+  if (s.kind === "bad") return end - off < frameHeaderBytes ? { kind: "torn" } : undefined;
   const frameEnd = off + s.header.frame_bytes;
-  if (end > frameEnd) return false;
+  if (end > frameEnd) return undefined;
   const trailerAt = frameEnd - frameTrailerBytes;
-  if (end <= trailerAt) return true;
-  const frame = await w.at(off, s.header.frame_bytes);
+  if (end <= trailerAt) return { kind: "torn" };
+  const frame = (await w.at(off, s.header.frame_bytes)).slice();
   const crc = crc32c(frame.subarray(0, frame.length - frameTrailerBytes));
   for (let i = 0; i < end - trailerAt; i++) {
-    if (frame[frame.length - frameTrailerBytes + i] !== ((crc >>> (8 * i)) & 0xff)) return false;
+    if (frame[frame.length - frameTrailerBytes + i] !== ((crc >>> (8 * i)) & 0xff)) return undefined;
   }
-  return true;
+  new DataView(frame.buffer, frame.byteOffset, frame.byteLength).setUint32(frame.length - frameTrailerBytes, crc, true);
+  return { kind: "trailer", header: s.header, frame };
 }
 
 export async function scanSegment(
   h: FileHandle,
   size: number,
-  opts: { tail: boolean; prevSeq: number; cipher: BodyCipher | undefined },
+  /** `repairTrailers: false` drops a record with a torn trailer instead (the caller cannot write). */
+  opts: { tail: boolean; prevSeq: number; cipher: BodyCipher | undefined; repairTrailers?: boolean },
 ): Promise<ScanResult> {
   const w = new Window(h, size);
   const records: RecoveredRecord[] = [];
@@ -152,7 +180,7 @@ export async function scanSegment(
   if (seg === undefined && size >= segmentHeaderBytes && (await w.at(0, segmentHeaderBytes)).some((x) => x !== 0)) {
     damage.push({ offset: 0, first_seq: 0, last_seq: 0, reason: "segment header checksum mismatch" });
   }
-  if (size < segmentHeaderBytes) return { generation: undefined, records, damage, end: size, torn: size > 0 };
+  if (size < segmentHeaderBytes) return { generation: undefined, records, damage, end: size, torn: size > 0, repairs: [] };
   let off = segmentHeaderBytes;
   let pending: { offset: number; reason: string; seqHint: number | undefined } | undefined;
   const closeDamage = (nextSeq: number | undefined): void => {
@@ -167,8 +195,20 @@ export async function scanSegment(
     else if (seqHint !== undefined) pending.seqHint = Math.max(pending.seqHint ?? 0, seqHint);
   };
   let torn = false;
+  const repairs: ScanResult["repairs"] = [];
   while (off < size) {
-    const s = await step(w, off, size);
+    let s = await step(w, off, size);
+    if (s.kind !== "record" && opts.tail) {
+      const z = await overZeros(w, off, size, s);
+      if (z?.kind === "torn" || (z?.kind === "trailer" && opts.repairTrailers !== true)) {
+        torn = true;
+        break;
+      }
+      if (z?.kind === "trailer") {
+        repairs.push({ offset: off + z.header.frame_bytes - frameTrailerBytes, bytes: z.frame.slice(z.frame.length - frameTrailerBytes) });
+        s = { kind: "record", header: z.header, frame: z.frame };
+      }
+    }
     if (s.kind === "record") {
       const hd = s.header;
       if (hd.kind === RecordKind.msg) {
@@ -196,10 +236,6 @@ export async function scanSegment(
       off += hd.frame_bytes;
       continue;
     }
-    if (opts.tail && (await tornOverZeros(w, off, size, s))) {
-      torn = true;
-      break;
-    }
     if (s.kind === "checksum") {
       // The header verified, so its length can be trusted: skip exactly this frame.
       mark(off, "record checksum mismatch", s.header.kind === RecordKind.msg ? s.header.seq : undefined);
@@ -223,5 +259,5 @@ export async function scanSegment(
     break;
   }
   closeDamage(undefined);
-  return { generation: seg?.generation, records, damage, end: torn ? off : size, torn };
+  return { generation: seg?.generation, records, damage, end: torn ? off : size, torn, repairs };
 }
