@@ -9,6 +9,8 @@ import {
   parseNetworkMode,
   POD_IP_FIRST,
   POD_IP_LAST,
+  SLOT_CLAIM_GRACE_MS,
+  slotClaimIsStale,
   slotInfo,
 } from "./addressing.js";
 
@@ -55,6 +57,14 @@ describe("address plans", () => {
     const b = slotInfo(2, "loopback");
     expect(a.prefix).not.toBe(b.prefix);
     expect(hostPartOf(b, `${a.prefix}10`)).toBeUndefined();
+  });
+
+  it("reclaims a slot only from a vanished owner or an up that never produced a cluster", () => {
+    expect(slotClaimIsStale({ ownerExists: false, ownerHasRecord: false, claimAge_ms: 0 })).toBe(true);
+    expect(slotClaimIsStale({ ownerExists: true, ownerHasRecord: true, claimAge_ms: 10 * SLOT_CLAIM_GRACE_MS })).toBe(false);
+    // An `up` in progress (state directory made, record not yet written) keeps its slot.
+    expect(slotClaimIsStale({ ownerExists: true, ownerHasRecord: false, claimAge_ms: 5_000 })).toBe(false);
+    expect(slotClaimIsStale({ ownerExists: true, ownerHasRecord: false, claimAge_ms: SLOT_CLAIM_GRACE_MS + 1 })).toBe(true);
   });
 
   it("allocates the lowest free host part and reports exhaustion", () => {

@@ -71,6 +71,19 @@ export function slotInfo(index: number, mode: NetworkMode = "netns"): Slot {
   return { index, bridge: `lk${index}`, gateway: `10.244.${index}.1`, prefix: `10.244.${index}.`, podCidr: `10.244.${index}.0/24`, ...service };
 }
 
+/** How long a slot claim may exist without its cluster record before it counts as abandoned. */
+export const SLOT_CLAIM_GRACE_MS = 10 * 60_000;
+
+/**
+ * A slot claim is stale when its owner's state directory is gone, or when the owner never wrote a
+ * cluster record within the grace period (an `up` that crashed). A young claim without a record
+ * is an `up` in progress: taking it would give two clusters one address range.
+ */
+export function slotClaimIsStale(o: { ownerExists: boolean; ownerHasRecord: boolean; claimAge_ms: number }): boolean {
+  if (!o.ownerExists) return true;
+  return !o.ownerHasRecord && o.claimAge_ms > SLOT_CLAIM_GRACE_MS;
+}
+
 /** Lowest free host part in POD_IP_FIRST..POD_IP_LAST, or undefined when the range is exhausted. */
 export function allocateHostPart(used: ReadonlySet<number>): number | undefined {
   for (let h = POD_IP_FIRST; h <= POD_IP_LAST; h++) if (!used.has(h)) return h;

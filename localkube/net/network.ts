@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { slotDir } from "../paths.js";
-import { SLOT_MAX, slotInfo, type NetworkMode, type Slot } from "./addressing.js";
+import { SLOT_MAX, slotClaimIsStale, slotInfo, type NetworkMode, type Slot } from "./addressing.js";
 
 export { POD_IP_FIRST, POD_IP_LAST, SLOT_MAX, slotInfo, type Slot } from "./addressing.js";
 
@@ -38,7 +38,7 @@ function addressInUse(prefix: string): boolean {
 }
 
 /**
- * Claim a free slot for `stateDir` (reclaiming slots whose owner directory vanished). netns slots
+ * Claim a free slot for `stateDir` (reclaiming stale claims, see slotClaimIsStale). netns slots
  * live in a root-only registry; loopback slots in a sticky world-writable one, so clusters of
  * different users on one host get different 127.77.<slot> ranges.
  */
@@ -56,12 +56,15 @@ export function claimSlot(stateDir: string, mode: NetworkMode = "netns"): Slot {
     const file = join(dir, String(n));
     if (existsSync(file)) {
       let owner = "";
+      let age_ms = 0;
       try {
         owner = readFileSync(file, "utf8").trim();
+        age_ms = Date.now() - statSync(file).mtimeMs;
       } catch {
         continue;
       }
-      if (owner === stateDir || existsSync(join(owner, "cluster.json"))) continue;
+      if (owner === stateDir) continue;
+      if (!slotClaimIsStale({ ownerExists: owner !== "" && existsSync(owner), ownerHasRecord: existsSync(join(owner, "cluster.json")), claimAge_ms: age_ms })) continue;
       try {
         unlinkSync(file);
       } catch {
