@@ -41,12 +41,18 @@ export type CreateAction = "create" | "update" | "";
 
 /** Memory all streams' recent-message caches may use together. */
 export const recentBudgetBytesMax = 64 * 1024 * 1024;
+/** Double-ack replies held per consumer while its state is written; beyond, replies are dropped (the client retries the ack). */
+export const ackRepliesPerConsumerMax = 65_536;
 
 export class JetStream {
   readonly streams = new Map<string, JsStream<JsConsumer>>();
   private readonly captures = new Map<string, BusSubscription[]>();
   private readonly dirty = new Set<JsConsumer>();
   private readonly writes = new Map<JsConsumer, Promise<void>>();
+  /** Double-ack replies waiting for the state write that covers them, per durable consumer. */
+  private readonly ackReplies = new Map<JsConsumer, string[]>();
+  private ackFlushRunning = false;
+  private ackFlushAgain = false;
   readonly sources: SourceLinks;
   readonly streamEnv: StreamEnv;
   private readonly consumerEnv: ConsumerEnv;
@@ -75,6 +81,7 @@ export class JetStream {
       persistSoon: (c) => {
         if (c.isDurable && deps.meta !== undefined) this.dirty.add(c);
       },
+      ackReply: (c, reply) => this.ackReply(c, reply),
       ackLatency: (seconds) => {
         for (const o of this.ackLatencyObservers) o(seconds);
       },
@@ -195,6 +202,7 @@ export class JetStream {
     for (const c of stream.consumers.values()) {
       c.close("Consumer Deleted");
       this.dirty.delete(c);
+      this.ackReplies.delete(c);
     }
     await this.writesSettled(stream.consumers.values());
     stream.consumers.clear();
@@ -267,6 +275,7 @@ export class JetStream {
     stream.consumers.delete(name);
     c.close("Consumer Deleted");
     this.dirty.delete(c);
+    this.ackReplies.delete(c);
     await this.writesSettled([c]);
     if (c.isDurable) await this.deps.meta?.removeConsumer(stream.name, name);
     // Interest retention: messages only this consumer held may go now.
@@ -284,13 +293,57 @@ export class JetStream {
     const meta = this.deps.meta;
     // Chained per consumer so a delete can wait for an in-flight write (no resurrection on disk).
     const prev = this.writes.get(c) ?? Promise.resolve();
-    const next = prev.then(() => (c.deleted ? undefined : meta.saveConsumer(c.stream.name, c.name, { config: c.config, created_ns: c.createdNs.toString(), state: toPersisted(c.state) })));
+    const next = prev.then(async () => {
+      if (c.deleted) return;
+      // The replies taken here belong to acks already applied to the state written below.
+      const replies = this.ackReplies.get(c);
+      this.ackReplies.delete(c);
+      try {
+        await meta.saveConsumer(c.stream.name, c.name, { config: c.config, created_ns: c.createdNs.toString(), state: toPersisted(c.state) });
+      } catch (err) {
+        this.dirty.add(c); // retried by the next flush; the unanswered acks are retried by their clients
+        throw err;
+      }
+      const empty = new Uint8Array(0);
+      for (const r of replies ?? []) this.deps.bus.publish(r, undefined, undefined, empty);
+    });
     this.writes.set(c, next.catch(() => undefined));
     try {
       await next;
     } finally {
       if (this.writes.get(c) === next) this.writes.delete(c);
     }
+  }
+
+  /**
+   * Group commit for double acks: the reply is queued and a state write starts at once unless
+   * one is running; acks arriving meanwhile ride on the next write (no timer adds latency).
+   */
+  private ackReply(c: JsConsumer, reply: string): void {
+    if (!c.isDurable || this.deps.meta === undefined) {
+      this.deps.bus.publish(reply, undefined, undefined, new Uint8Array(0));
+      return;
+    }
+    let list = this.ackReplies.get(c);
+    if (list === undefined) this.ackReplies.set(c, (list = []));
+    if (list.length >= ackRepliesPerConsumerMax) return;
+    list.push(reply);
+    this.dirty.add(c);
+    if (this.ackFlushRunning) {
+      this.ackFlushAgain = true;
+      return;
+    }
+    this.ackFlushRunning = true;
+    void (async () => {
+      try {
+        do {
+          this.ackFlushAgain = false;
+          await this.flushDirty();
+        } while (this.ackFlushAgain && this.ackReplies.size > 0);
+      } finally {
+        this.ackFlushRunning = false;
+      }
+    })();
   }
 
   /** Wait for metadata writes of these consumers to finish. */

@@ -1,5 +1,5 @@
 /** Restart with real FileStores: streams, configs, dedup, and consumer state resume exactly. */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -108,6 +108,41 @@ describe("restart", () => {
     const q = pull(h, "P", "w", { batch: 5, no_wait: true });
     await until("end", () => q.msgs.some((m) => statusOf(m).code !== undefined));
     expect(q.msgs.filter((m) => statusOf(m).code === undefined).map(body)).toEqual(["p1", "p1"]);
+  });
+});
+
+describe("double acks", () => {
+  it("answer only once the consumer state holding the ack is on disk", async () => {
+    await createStream(h, { name: "DA", subjects: ["da"] });
+    for (let i = 0; i < 5; i++) await publish(h, "da", `m${i}`);
+    await createConsumer(h, "DA", { durable_name: "d", ack_policy: "explicit" });
+    const p = pull(h, "DA", "d", { batch: 5 });
+    await until("5", () => p.msgs.length === 5);
+    const file = join(dir, "jetstream", "$G", "streams", "DA", "consumers", "d.json");
+    const onDisk = (): { ack_floor: { stream_seq: number }; pending: unknown[] } => (JSON.parse(readFileSync(file, "utf8")) as { state: { ack_floor: { stream_seq: number }; pending: unknown[] } }).state;
+    // Check the file at the moment each reply arrives: the ack must already be in it.
+    const seen: Array<{ floor: number; pending: number }> = [];
+    for (const m of p.msgs) {
+      const inbox = h.bus.newInbox();
+      const got = new Promise<void>((resolve) => {
+        const sub = h.bus.subscribe(inbox, () => {
+          const st = onDisk();
+          seen.push({ floor: st.ack_floor.stream_seq, pending: st.pending.length });
+          sub.unsubscribe();
+          resolve();
+        });
+      });
+      ack(h, m, "+ACK", inbox);
+      await got;
+    }
+    expect(seen).toEqual([1, 2, 3, 4, 5].map((n) => ({ floor: n, pending: 5 - n })));
+    // Several acks in flight at once share writes and are all answered.
+    for (let i = 0; i < 5; i++) await publish(h, "da", `n${i}`);
+    const q = pull(h, "DA", "d", { batch: 5 });
+    await until("5 more", () => q.msgs.length === 5);
+    const replies = q.msgs.map((m) => h.bus.request(m.reply!, "+ACK"));
+    await Promise.all(replies);
+    expect(onDisk()).toMatchObject({ ack_floor: { stream_seq: 10 }, pending: [] });
   });
 });
 

@@ -27,6 +27,11 @@ export interface ConsumerEnv {
   log: JsLog;
   /** Persist config+state soon (coalesced by the service). */
   persistSoon(c: JsConsumer): void;
+  /**
+   * Answer an ack that asked for a reply (double ack). For durable consumers the reply waits
+   * until the consumer state holding the ack is on disk, so an acknowledged ack survives kill -9.
+   */
+  ackReply(c: JsConsumer, reply: string): void;
   /** The consumer went inactive past its threshold: the service deletes it. */
   expire(c: JsConsumer): void;
   /** A message was acked: seconds since it was stored (metrics). */
@@ -528,7 +533,7 @@ export class JsConsumer implements AttachedConsumer {
         }
         break;
     }
-    if (reply !== undefined && reply !== "" && kind.kind !== "next") this.env.bus.publish(reply, undefined, undefined, new Uint8Array(0));
+    if (reply !== undefined && reply !== "" && kind.kind !== "next") this.env.ackReply(this, reply);
   }
 
   private queueRedelivery(seq: number, entry: { deliveries: number; queued: boolean }): void {
