@@ -103,11 +103,13 @@ async function main(): Promise<number> {
   }
 
   const results: Record<string, Measured[][]> = {};
-  for (const name of names) {
-    const target = TARGETS[name]!;
-    const perWorkload: Measured[][] = WORKLOADS.map(() => []);
-    results[target.label] = perWorkload;
-    for (let r = 0; r < repeat; r++) {
+  for (const name of names) results[TARGETS[name]!.label] = WORKLOADS.map(() => []);
+  // Repetitions outermost: each one runs every target back to back, so a change in the load of
+  // this shared machine hits all targets of a repetition alike (the ratios are what matter).
+  for (let r = 0; r < repeat; r++) {
+    for (const name of names) {
+      const target = TARGETS[name]!;
+      const perWorkload = results[target.label]!;
       // A fresh server and store per repetition, so every run starts from an empty disk.
       const dir = mkdtempSync(join(tmpdir(), `sluice-bench-js-${name}-`));
       const server = new ServerProcess({ kind: target.kind, name: `bench-${name}`, args: target.args(dir), ...(target.kind === "sluice" && nodeFlags.length > 0 ? { nodeFlags } : {}) });
