@@ -276,6 +276,17 @@ describe.skipIf(skip !== undefined)("localkube without root (loopback network mo
     expect(r.stdout).toContain("http-echo web-2 listening on :8080");
   });
 
+  it("restarts a killed container (fault injection works without root)", async () => {
+    const before = (await pod("web-2")).status?.containerStatuses?.[0]?.restartCount ?? 0;
+    await cluster().faults.killContainer(ns, "web-2");
+    await waitFor("web-2 restarted and Ready", async () => {
+      const p = await pod("web-2");
+      return (p.status?.containerStatuses?.[0]?.restartCount ?? 0) > before && ready(p);
+    }, { timeout_ms: 60_000, interval_ms: 200 });
+    const res = (await (await fetch(await podUrl("web-2", "/"))).json()) as { hostname: string };
+    expect(res.hostname).toBe("web-2");
+  });
+
   it("refuses network-cut faults with a specific error", async () => {
     await expect(cluster().faults.cutNetwork(ns, "web-0", true)).rejects.toBeInstanceOf(NetnsRequiredError);
   });
