@@ -183,3 +183,33 @@ export function buildBatch(ctx: BatchContext, ops: Op[]): Batch {
   };
 }
 
+/** Approximate frame bytes an operation adds to a batch (appends only; others are small). */
+function opBytes(op: Op): number {
+  return op.t === "append" ? op.input.payload.length + (op.input.headers?.length ?? 0) + op.input.subject.length + frameOverheadBytes : 0;
+}
+
+/**
+ * Take the next batch off the front of `queue`: bounded by `ops_max` and `bytes_max`. With
+ * `split_bytes_min` > 0 (the caller passes it while no fsync is in flight), a backlog of at least
+ * twice that many bytes is split in half: the first half is written and its fsync started at once,
+ * and the second half is encoded and written while that fsync runs (the writer's pipeline),
+ * instead of the CPU work and the fsync of one big batch taking turns. Closed-loop writers then
+ * keep two half batches alternating. Small backlogs are not split: their fsync is latency-bound
+ * and one fsync is cheaper than two.
+ */
+export function takeBatch(queue: Op[], o: { ops_max: number; bytes_max: number; split_bytes_min: number }): Op[] {
+  let limit = o.bytes_max;
+  if (o.split_bytes_min > 0) {
+    let queued = 0;
+    for (let i = 0; i < queue.length && i < o.ops_max && queued < limit; i++) queued += opBytes(queue[i]!);
+    if (queued >= 2 * o.split_bytes_min) limit = Math.ceil(queued / 2);
+  }
+  let bytes = 0;
+  let n = 0;
+  while (n < queue.length && n < o.ops_max) {
+    bytes += opBytes(queue[n]!);
+    n++;
+    if (bytes >= limit) break;
+  }
+  return queue.splice(0, n);
+}

@@ -12,7 +12,7 @@ import { systemClock } from "../../common/clock.js";
 import { ByteLru } from "./byte_lru.js";
 import { createSegment, recoverStream, writeSegmentIndex } from "./file_recovery.js";
 import { compactSegment, dropSegments } from "./file_compaction.js";
-import { errorCode } from "./fs.js";
+import { isNoSpace } from "./fs.js";
 import type { FileSystem } from "./fs.js";
 import type { IndexEntry, MsgIndex } from "./msg_index.js";
 import { damageEntriesMax, readMeta, writeMeta } from "./meta_file.js";
@@ -28,9 +28,10 @@ import {
 } from "./record.js";
 import type { BodyCipher } from "./record.js";
 import type { Loc, Segment } from "./segment.js";
-import { buildBatch } from "./batch_builder.js";
+import { buildBatch, takeBatch } from "./batch_builder.js";
 import type { Batch, BatchFailure, Deferred, Op } from "./batch_builder.js";
-import { scanSegment, zeroTailMinBytes } from "./segment_scan.js";
+import { preallocate, trimPreallocated } from "./preallocation.js";
+import { scanSegment } from "./segment_scan.js";
 import { StoreError } from "./types.js";
 import type { AppendInput, AppendResult, PurgeRequest, Store, StoreDamage, StoredMessage, StoreLimits, StoreOptions, StoreState } from "./types.js";
 
@@ -58,6 +59,8 @@ export interface FileStoreConfig {
   preallocate_bytes?: number;
   /** Preallocate only while the mean batch is at most this large. */
   preallocate_batch_bytes_max?: number;
+  /** A backlog of at least twice this many bytes, found with no fsync in flight, is split in two (0: never). */
+  split_batch_bytes_min?: number;
 }
 
 export const fileStoreDefaults = {
@@ -69,11 +72,8 @@ export const fileStoreDefaults = {
   no_space_backoff_ms: 1000,
   preallocate_bytes: 4 * 1024 * 1024,
   preallocate_batch_bytes_max: 256 * 1024,
+  split_batch_bytes_min: 128 * 1024,
 } as const;
-/** Zeros kept after the last batch while a segment has a zeroed tail (so recovery recognises it). */
-const preallocGuardBytes = zeroTailMinBytes;
-/** Source of zeros for preallocation; never written to. */
-const zeros = new Uint8Array(1024 * 1024);
 const segmentBytesCeiling = 2 ** 31; // offsets are u32 in index files
 
 export interface FileStoreStats {
@@ -85,6 +85,8 @@ export interface FileStoreStats {
   segments_dropped: number;
   /** Time spent in fsync (for the bench: the store's own fsync latency vs the disk probe). */
   sync_ms_total: number;
+  /** Zeros written ahead of the data (preallocation). */
+  bytes_preallocated: number;
 }
 
 export class FileStore implements Store {
@@ -113,7 +115,7 @@ export class FileStore implements Store {
   private readonly cache: ByteLru<StoredMessage>;
   private readonly clock: Clock;
   private readonly cfg: Required<Omit<FileStoreConfig, "cipher" | "clock">>;
-  readonly stats: FileStoreStats = { batches: 0, syncs: 0, appends: 0, bytes_written: 0, compactions: 0, segments_dropped: 0, sync_ms_total: 0 };
+  readonly stats: FileStoreStats = { batches: 0, syncs: 0, appends: 0, bytes_written: 0, compactions: 0, segments_dropped: 0, sync_ms_total: 0, bytes_preallocated: 0 };
 
   private constructor(
     private readonly options: StoreOptions,
@@ -297,45 +299,15 @@ export class FileStore implements Store {
     }
   }
 
-  /**
-   * Zero-fill the segment ahead of a batch ending at `end` (durability rule 3). An fdatasync of
-   * data that overwrites already allocated blocks inside the file's size needs no journal commit
-   * for the size and block map: on the development machine's ext4 a 4 KiB append + fdatasync took
-   * 0.6 ms into preallocated space against 1.4-1.9 ms growing the file, 66 KiB 1.0-1.2 ms against
-   * 1.6-2.1 ms, and 1 MiB the same either way. So only while batches are small (for large ones
-   * the zeros would only double the bytes written) and only under `always`. The zeros need no
-   * fsync of their own: the batch's fsync covers them. Recovery tells an unwritten zero tail and a
-   * write torn over it from records (segment_scan.ts); rollover and close cut the zeros off.
-   */
+  /** Zero-fill ahead of small batches (preallocation.ts). */
   private async preallocate(seg: Segment, end: number): Promise<void> {
-    if (seg.noPrealloc) return;
     const wanted = this.options.sync === "always" && this.batchBytesAvg <= this.cfg.preallocate_batch_bytes_max ? Math.max(0, this.cfg.preallocate_bytes) : 0;
-    // Once a segment has a zeroed tail, every batch keeps at least the guard of zeros after it,
-    // even when the policy no longer preallocates: recovery recognises a write torn over zeros
-    // only with that many zeros behind it.
-    if (wanted === 0 && seg.allocated <= seg.size) return;
-    if (end + preallocGuardBytes <= seg.allocated) return;
-    const target = Math.max(end + preallocGuardBytes, Math.min(end + wanted, this.cfg.segment_bytes_max + preallocGuardBytes));
-    const from = Math.max(seg.allocated, seg.size);
-    try {
-      for (let off = from; off < target; off += zeros.length) await seg.handle.write(off, zeros.subarray(0, Math.min(zeros.length, target - off)));
-      seg.writes++;
-      seg.allocated = target;
-    } catch (err) {
-      if (!isNoSpace(err)) throw err;
-      // Not worth failing a batch for: write without preallocation.
-      seg.noPrealloc = true;
-      await seg.handle.truncate(seg.size).catch(() => undefined);
-      seg.allocated = seg.size;
-    }
+    this.stats.bytes_preallocated += await preallocate(seg, end, wanted, this.cfg.segment_bytes_max);
   }
 
   /** Cut the preallocated zeros off a segment that gets no more appends (rollover, close). */
   private async trimPreallocated(seg: Segment): Promise<void> {
-    if (seg.allocated <= seg.size) return;
-    await seg.handle.truncate(seg.size);
-    seg.allocated = seg.size;
-    await this.syncSegment(seg);
+    if (await trimPreallocated(seg)) await this.syncSegment(seg);
   }
 
   /** Wait for the batch whose fsync is in flight; on failure recover and report false. */
@@ -369,16 +341,10 @@ export class FileStore implements Store {
   }
 
   private takeBatch(): Op[] {
-    let bytes = 0;
-    let n = 0;
     const room = this.cfg.segment_bytes_max - this.active.size;
-    while (n < this.queue.length && n < this.cfg.batch_ops_max) {
-      const op = this.queue[n]!;
-      if (op.t === "append") bytes += op.input.payload.length + (op.input.headers?.length ?? 0) + op.input.subject.length + frameOverheadBytes;
-      n++;
-      if (bytes >= this.cfg.batch_bytes_max || bytes >= room) break;
-    }
-    return this.queue.splice(0, n);
+    // A large backlog found while no fsync is in flight is split (batch_builder.ts takeBatch).
+    const split = this.inflight === undefined && this.options.sync === "always" ? this.cfg.split_batch_bytes_min : 0;
+    return takeBatch(this.queue, { ops_max: this.cfg.batch_ops_max, bytes_max: Math.min(this.cfg.batch_bytes_max, room), split_bytes_min: split });
   }
 
   /** Run `io`; on failure recover from disk, reject `victims` and report false (never throws). */
@@ -664,11 +630,6 @@ export class FileStore implements Store {
     await this.close();
     await this.cfgRef.fs.removeTree(this.cfgRef.dir);
   }
-}
-
-function isNoSpace(err: unknown): boolean {
-  const code = errorCode(err);
-  return code === "ENOSPC" || code === "EDQUOT";
 }
 
 function copyMsg(m: StoredMessage): StoredMessage {

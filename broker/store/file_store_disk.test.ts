@@ -163,4 +163,20 @@ describe("FileStore on disk", () => {
     for (let i = 1; i <= 200; i++) expect((await s.get(i))?.seq).toBe(i <= 60 || (i <= 150 && i % 4 !== 0) ? undefined : i);
     await s.close();
   });
+
+  it("splits a large backlog into two pipelined batches, each acknowledged only after its own fsync", async () => {
+    const s = await open({ segment_bytes_max: 64 * 1024 * 1024 });
+    const batches0 = s.stats.batches;
+    const syncs0 = s.stats.syncs;
+    const big = (i: number): Promise<number> => s.append({ subject: "disk.big", headers: undefined, payload: new Uint8Array(8192).fill(i & 0xff) }).then((r) => r.seq);
+    // 64 x 8 KiB queued at once with no fsync in flight: more than twice split_batch_bytes_min.
+    const seqs = await Promise.all(Array.from({ length: 64 }, (_, i) => big(i + 1)));
+    expect(seqs).toEqual(Array.from({ length: 64 }, (_, i) => i + 1));
+    expect(s.stats.batches - batches0).toBe(2);
+    expect(s.stats.syncs - syncs0).toBe(2);
+    await s.close();
+    const again = await open({ segment_bytes_max: 64 * 1024 * 1024 });
+    for (let i = 1; i <= 64; i++) expect((await again.get(i))?.payload).toEqual(new Uint8Array(8192).fill(i & 0xff));
+    await again.close();
+  });
 });

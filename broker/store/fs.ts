@@ -38,6 +38,12 @@ export function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** The disk (or the user's quota) is full: refuse writes for now, not a fatal error. */
+export function isNoSpace(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === "ENOSPC" || code === "EDQUOT";
+}
+
 /** An Error carrying a POSIX code, for seam implementations. */
 export function fsError(code: string, message: string): Error & { code: string } {
   return Object.assign(new Error(`${code}: ${message}`), { code });
