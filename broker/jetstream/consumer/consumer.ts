@@ -16,6 +16,7 @@ import type { DeliverFn } from "../deliver.js";
 import { publishDeadLetter, publishAdvisory } from "./dead-letter.js";
 import { consumerInfoBody } from "./info.js";
 import { pickByPriority } from "./priority.js";
+import { ReadAhead } from "./read-ahead.js";
 import { ackSubject, parseAckPayload, parsePullRequest, type AckScan, type PullRequest } from "./pull.js";
 import type { ConsumerState } from "./state.js";
 
@@ -43,14 +44,12 @@ const pumpTurnMax = 512;
 /** Flow control request every this many messages or bytes (push with flow_control). */
 const flowControlMsgs = 512;
 const flowControlBytes = 2 * 1024 * 1024;
-/** Sequences read ahead in parallel. */
-const prefetchMax = 32;
 
 export class JsConsumer implements AttachedConsumer {
   readonly waiting: PullRequest[] = [];
   private readonly redeliverQueue: number[] = [];
   /** Read-ahead of the next stream sequences (unfiltered, non-priority consumers). */
-  private readonly prefetch = new Map<number, Promise<StoredMessage | undefined>>();
+  private readonly readAhead: ReadAhead;
   private pumping = false;
   private pumpAgain = false;
   deleted = false;
@@ -72,6 +71,7 @@ export class JsConsumer implements AttachedConsumer {
     private readonly env: ConsumerEnv,
   ) {
     this.filters = consumerFilters(config);
+    this.readAhead = new ReadAhead(stream);
     const now = env.clock.nowMs();
     this.lastDeliveryMs = now;
     this.lastHeartbeatMs = now;
@@ -119,7 +119,7 @@ export class JsConsumer implements AttachedConsumer {
   }
 
   onPurge(): void {
-    this.prefetch.clear();
+    this.readAhead.clear();
     const first = this.stream.store.state().first_seq;
     if (this.state.cursor < first) this.state.cursor = first;
     let changed = false;
@@ -326,39 +326,11 @@ export class JsConsumer implements AttachedConsumer {
     return msg === undefined ? undefined : { msg, redelivery: false };
   }
 
-  private async nextMatching(start: number): Promise<StoredMessage | undefined> {
-    const stream = this.stream;
-    if (this.filters.length > 0 || stream.isCached(start)) return stream.next(start, this.filters);
-    const ahead = this.prefetch.get(start);
-    this.prefetch.delete(start);
-    let m = ahead === undefined ? undefined : await ahead;
-    // A prefetched copy is used only if still in the stream (limits or deletes may have removed it).
-    if (m === undefined || !stream.isLive(m.seq)) m = await stream.next(start, this.filters);
-    if (m !== undefined) this.schedulePrefetch(m.seq + 1);
-    return m;
-  }
-
-  /**
-   * Read the next few sequences in parallel when they are not in the stream's recent cache:
-   * file-store reads go through the thread pool, and one read at a time would bound delivery
-   * to one message per disk round trip.
-   */
-  private schedulePrefetch(from: number): void {
-    if (this.stream.config.sluice_priority === true || this.filters.length > 0) return;
-    for (const seq of this.prefetch.keys()) if (seq < from) this.prefetch.delete(seq);
-    const store = this.stream.store;
-    const last = store.state().last_seq;
-    for (let seq = from; seq <= last && seq < from + prefetchMax; seq++) {
-      if (this.prefetch.has(seq) || this.stream.isCached(seq)) continue;
-      this.prefetch.set(seq, store.get(seq).catch(() => undefined));
-    }
-  }
-
   private async nextInOrder(start: number): Promise<StoredMessage | undefined> {
     const s = this.state;
     let from = start;
     for (let guard = 0; guard < 1_000_000; guard++) {
-      const m = await this.nextMatching(from);
+      const m = await this.readAhead.next(from, this.filters);
       if (m === undefined) return undefined;
       if (s.lpsSeqs !== undefined && m.seq <= s.lpsEnd && !s.lpsSeqs.has(m.seq)) {
         from = m.seq + 1;
@@ -611,7 +583,7 @@ export class JsConsumer implements AttachedConsumer {
   /** The stream or consumer is going away: end waiting pull requests with 409. */
   close(reason: "Consumer Deleted" | "Server Shutdown"): void {
     this.deleted = true;
-    this.prefetch.clear();
+    this.readAhead.clear();
     for (const req of [...this.waiting]) this.finishRequest(req, 409, reason);
   }
 
