@@ -73,6 +73,35 @@ export class MissingKeyError extends Error {
 const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * UTF-8 subject bytes to a string, reusing the previous result when the bytes are the same:
+ * recovery and index loading decode one subject per record, and streams repeat few subjects.
+ * Throws on invalid UTF-8 (the decoder is fatal).
+ */
+let lastSubjectBytes = new Uint8Array(0);
+let lastSubject = "";
+export function decodeSubject(b: Uint8Array): string {
+  if (b.length === lastSubjectBytes.length && b.length > 0) {
+    let same = true;
+    for (let i = 0; i < b.length; i++) {
+      if (b[i] !== lastSubjectBytes[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastSubject;
+  }
+  const s = dec.decode(b);
+  lastSubjectBytes = b.slice();
+  lastSubject = s;
+  return s;
+}
+
+/** Little-endian u32 at `at` (a DataView per call costs more than the read on hot paths). */
+function u32le(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+
 function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
@@ -117,7 +146,7 @@ function decodePlainBody(b: Uint8Array): MsgBody {
   const hlRaw = v.getUint32(2, true);
   const hl = hlRaw === noHeaders ? 0 : hlRaw;
   if (6 + sl + hl > b.length) throw new Error("message body lengths exceed frame");
-  const subject = dec.decode(b.subarray(6, 6 + sl));
+  const subject = decodeSubject(b.subarray(6, 6 + sl));
   // Copies, so callers never alias a read buffer or the cache.
   const headers = hlRaw === noHeaders ? undefined : b.slice(6 + sl, 6 + sl + hl);
   return { subject, headers, payload: b.slice(6 + sl + hl) };
@@ -267,27 +296,26 @@ export type HeaderCheck =
 /** Check the fixed header at the start of `b`. */
 export function checkHeader(b: Uint8Array): HeaderCheck {
   if (b.length < frameHeaderBytes) return { kind: "short" };
-  const v = view(b);
-  if (v.getUint32(24, true) !== crc32c(b.subarray(0, 24))) {
+  if (u32le(b, 24) !== crc32c(b.subarray(0, 24))) {
     for (let i = 0; i < frameHeaderBytes; i++) if (b[i] !== 0) return { kind: "bad" };
     return { kind: "zero" };
   }
-  const frame_bytes = v.getUint32(0, true);
-  const kind = v.getUint8(4);
-  const seqHi = v.getUint32(12, true);
+  const frame_bytes = u32le(b, 0);
+  const kind = b[4]!;
+  const seqHi = u32le(b, 12);
   // Sequences are safe integers: the high word stays below 2^21.
   if (frame_bytes < frameOverheadBytes || kind < 1 || kind > kindMax || seqHi >= 2 ** 21) {
     return { kind: "bad" };
   }
   return {
     kind: "ok",
-    header: { frame_bytes, kind: kind as RecordKind, flags: v.getUint8(5), key_id: v.getUint16(6, true), seq: seqHi * two32 + v.getUint32(8, true), ts_ns: v.getBigInt64(16, true) },
+    header: { frame_bytes, kind: kind as RecordKind, flags: b[5]!, key_id: b[6]! | (b[7]! << 8), seq: seqHi * two32 + u32le(b, 8), ts_ns: view(b).getBigInt64(16, true) },
   };
 }
 
 /** True when a whole frame's trailer checksum matches. */
 export function frameChecksumOk(f: Uint8Array): boolean {
-  return f.length >= frameOverheadBytes && view(f).getUint32(f.length - 4, true) === crc32c(f.subarray(0, f.length - 4));
+  return f.length >= frameOverheadBytes && u32le(f, f.length - 4) === crc32c(f.subarray(0, f.length - 4));
 }
 
 /**
@@ -301,12 +329,11 @@ export function decodeMsgMeta(f: Uint8Array, h: FrameHeader, cipher?: BodyCipher
     body = cipher.open(h.key_id, f.subarray(0, 24), body);
   }
   if (body.length < 6) throw new Error("message body too short");
-  const v = view(body);
-  const sl = v.getUint16(0, true);
-  const hlRaw = v.getUint32(2, true);
+  const sl = body[0]! | (body[1]! << 8);
+  const hlRaw = u32le(body, 2);
   const hl = hlRaw === noHeaders ? 0 : hlRaw;
   if (6 + sl + hl > body.length) throw new Error("message body lengths exceed frame");
-  return { subject: dec.decode(body.subarray(6, 6 + sl)), headers_bytes: hl, payload_bytes: body.length - 6 - sl - hl };
+  return { subject: decodeSubject(body.subarray(6, 6 + sl)), headers_bytes: hl, payload_bytes: body.length - 6 - sl - hl };
 }
 
 /** Decode a verified message frame (header checked, checksum ok). Throws on a malformed body. */

@@ -11,6 +11,8 @@
  *   u16 subject length | subject.
  */
 import { crc32c } from "./crc32c.js";
+import { subjectBytes } from "./msg_index.js";
+import { decodeSubject } from "./record.js";
 import type { BodyCipher } from "./record.js";
 import type { RecoveredRecord } from "./segment_scan.js";
 import type { RecordKind } from "./record.js";
@@ -18,8 +20,7 @@ import type { RecordKind } from "./record.js";
 const magic = 0x58494c53; // "SLIX"
 const version = 1;
 const headBytes = 36;
-const enc = new TextEncoder();
-const dec = new TextDecoder("utf-8", { fatal: true });
+const empty = new Uint8Array(0);
 
 export interface SegmentIndexFile {
   id: number;
@@ -29,7 +30,8 @@ export interface SegmentIndexFile {
 }
 
 export function encodeSegmentIndex(ix: SegmentIndexFile, cipher: BodyCipher | undefined): Uint8Array {
-  const subjects = ix.records.map((r) => enc.encode(r.subject));
+  // Recovered subjects were validated when appended; control records have none.
+  const subjects = ix.records.map((r) => (r.subject === "" ? empty : subjectBytes(r.subject)));
   const bodyLen = ix.records.reduce((n, _r, i) => n + 31 + subjects[i]!.length, 0);
   const body = new Uint8Array(bodyLen);
   const bv = new DataView(body.buffer);
@@ -90,7 +92,7 @@ export function decodeSegmentIndex(b: Uint8Array, cipher: BodyCipher | undefined
         offset: bv.getUint32(p + 17, true),
         frame_bytes: bv.getUint32(p + 21, true),
         size_bytes: bv.getUint32(p + 25, true),
-        subject: dec.decode(body.subarray(p + 31, p + 31 + sl)),
+        subject: decodeSubject(body.subarray(p + 31, p + 31 + sl)),
       });
       p += 31 + sl;
     }

@@ -56,6 +56,12 @@ class Window {
   private start = 0;
   private bytes: Uint8Array = new Uint8Array(0);
   constructor(private readonly h: FileHandle, private readonly size: number) {}
+  /** Exactly `len` bytes at `off` if they are already loaded (no I/O), else undefined. */
+  loaded(off: number, len: number): Uint8Array | undefined {
+    if (off < this.start || off + len > this.start + this.bytes.length) return undefined;
+    return this.bytes.subarray(off - this.start, off - this.start + len);
+  }
+
   /** Up to `len` bytes at `off` (fewer at end of file). */
   async at(off: number, len: number): Promise<Uint8Array> {
     const want = Math.min(len, this.size - off);
@@ -73,6 +79,20 @@ type Step =
   | { kind: "checksum"; header: FrameHeader } // complete frame, body checksum mismatch
   | { kind: "torn" } // short header, zero tail or valid header running past end of file
   | { kind: "bad" }; // invalid header
+
+/**
+ * `step` without awaiting, when the whole frame is already loaded and verifies or fails only its
+ * trailer checksum (the common case); undefined sends the caller to `step`.
+ */
+function loadedStep(w: Window, off: number, size: number): Step | undefined {
+  const head = w.loaded(off, frameHeaderBytes);
+  if (head === undefined) return undefined;
+  const hc = checkHeader(head);
+  if (hc.kind !== "ok" || off + hc.header.frame_bytes > size) return undefined;
+  const frame = w.loaded(off, hc.header.frame_bytes);
+  if (frame === undefined) return undefined;
+  return frameChecksumOk(frame) ? { kind: "record", header: hc.header, frame } : { kind: "checksum", header: hc.header };
+}
 
 async function step(w: Window, off: number, size: number): Promise<Step> {
   const hc = checkHeader(await w.at(off, frameHeaderBytes));
@@ -197,7 +217,7 @@ export async function scanSegment(
   let torn = false;
   const repairs: ScanResult["repairs"] = [];
   while (off < size) {
-    let s = await step(w, off, size);
+    let s = loadedStep(w, off, size) ?? (await step(w, off, size));
     if (s.kind !== "record" && opts.tail) {
       const z = await overZeros(w, off, size, s);
       if (z?.kind === "torn" || (z?.kind === "trailer" && opts.repairTrailers !== true)) {
