@@ -89,6 +89,7 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
   private dirty = false;
   private socketPending = 0;
   private pingsOut = 0;
+  /** performance.now() when the outstanding server PING was sent: sub-millisecond RTTs on loopback must not read as 0. */
   private pingSentMs = 0;
   private activeSincePing = false;
   private paused = false;
@@ -275,7 +276,7 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
       this.firstPingTimer = setTimeout(() => {
         if (this.closedFlag || this.pingsOut > 0) return;
         this.pingsOut++;
-        this.pingSentMs = Date.now();
+        this.pingSentMs = performance.now();
         this.send(PING);
       }, delay);
       this.firstPingTimer.unref();
@@ -363,7 +364,7 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
   }
 
   pong(): void {
-    if (this.pingsOut > 0 && this.pingSentMs > 0) this.rttMs = Date.now() - this.pingSentMs;
+    if (this.pingsOut > 0 && this.pingSentMs > 0) this.rttMs = performance.now() - this.pingSentMs;
     this.pingsOut = 0;
   }
 
@@ -500,7 +501,7 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
       return;
     }
     this.pingsOut++;
-    this.pingSentMs = Date.now();
+    this.pingSentMs = performance.now();
     this.send(PING);
   }
 
