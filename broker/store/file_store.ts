@@ -497,6 +497,8 @@ export class FileStore implements Store {
     const lastRecord = encodeControlFrame(RecordKind.lastSeq, this.index.last);
     const base = act.size;
     const ok = await this.guard("maintenance", act, base, async () => {
+      // Keeps the guard of zeros behind this record too, if the segment has a zeroed tail.
+      await this.preallocate(act, base + lastRecord.length);
       await act.handle.write(base, lastRecord);
       act.size = base + lastRecord.length;
       act.allocated = Math.max(act.allocated, act.size);
