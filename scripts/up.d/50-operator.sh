@@ -37,6 +37,7 @@ last=""
 while :; do
   ready="$(k get mq "$MQ" -n "$NS" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)"
   line="$(k get mq "$MQ" -n "$NS" -o jsonpath='{.status.readyReplicas}/{.spec.replicas} ready; {.status.conditions[?(@.type=="Ready")].reason}: {.status.conditions[?(@.type=="Ready")].message}' 2>/dev/null || true)"
+  case "$line" in /*) line="waiting for the operator's first status";; esac
   if [ "$line" != "$last" ]; then echo "  $MQ: $line"; last="$line"; fi
   [ "$ready" = "True" ] && break
   if [ "$(date +%s)" -ge "$deadline" ]; then
