@@ -6,7 +6,7 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
-import { cp, mkdtemp, rm, stat, readdir, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, rm, stat, readdir, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,6 +42,8 @@ async function ensureBuilt(into: string): Promise<string> {
     await cp(join(root, "dist", sub), join(into, sub), { recursive: true, filter: (f) => !f.endsWith(".map") });
   }
   await writeFile(join(into, "package.json"), '{"type":"module"}\n');
+  // The project's packages (the native CRC32C module), so the child runs what production runs.
+  await symlink(join(root, "node_modules"), join(into, "node_modules"), "dir");
   return join(into, "broker", "store", "crash_child.js");
 }
 
