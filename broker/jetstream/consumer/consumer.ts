@@ -404,7 +404,7 @@ export class JsConsumer implements AttachedConsumer {
     this.lastDeliveryMs = now;
     this.lastHeartbeatMs = now;
     s.lastActiveMs = now;
-    if (this.config.ack_policy === "none") void this.stream.retire([msg.seq]);
+    if (this.config.ack_policy === "none" && this.stream.config.retention !== "limits") void this.stream.retire([msg.seq]);
     this.env.persistSoon(this);
   }
 
