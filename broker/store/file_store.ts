@@ -10,10 +10,11 @@
 import type { Clock } from "../../common/clock.js";
 import { systemClock } from "../../common/clock.js";
 import { ByteLru } from "./byte_lru.js";
+import { fileStoreDefaults } from "./file_store_config.js";
+import type { FileStoreConfig, FileStoreStats } from "./file_store_config.js";
 import { createSegment, recoverStream, writeSegmentIndex } from "./file_recovery.js";
 import { compactSegment, dropSegments } from "./file_compaction.js";
 import { isNoSpace } from "./fs.js";
-import type { FileSystem } from "./fs.js";
 import type { IndexEntry, MsgIndex } from "./msg_index.js";
 import { damageEntriesMax, readMeta, writeMeta } from "./meta_file.js";
 import type { StreamMeta } from "./meta_file.js";
@@ -35,59 +36,9 @@ import { scanSegment } from "./segment_scan.js";
 import { StoreError } from "./types.js";
 import type { AppendInput, AppendResult, PurgeRequest, Store, StoreDamage, StoredMessage, StoreLimits, StoreOptions, StoreState } from "./types.js";
 
-export interface FileStoreConfig {
-  fs: FileSystem;
-  /** This stream's own directory (see streamDirName in fs.ts for a safe name). */
-  dir: string;
-  clock?: Clock;
-  /** Segments roll over once they reach this size (a batch may overshoot by its own size). */
-  segment_bytes_max?: number;
-  batch_ops_max?: number;
-  batch_bytes_max?: number;
-  /** Decoded-message cache; bounded so memory does not grow with the stream. */
-  cache_bytes_max?: number;
-  /** Appends waiting for a batch; beyond this they are rejected (back-pressure). */
-  queue_ops_max?: number;
-  /** After ENOSPC, appends are refused without touching the disk for this long. */
-  no_space_backoff_ms?: number;
-  /** AES-256-GCM for new records (encryption.ts Keyring). */
-  cipher?: BodyCipher;
-  /**
-   * Under `sync: always`, zero-fill the active segment this far ahead of the write position
-   * while batches are small (0 disables); see FileStore.preallocate.
-   */
-  preallocate_bytes?: number;
-  /** Preallocate only while the mean batch is at most this large. */
-  preallocate_batch_bytes_max?: number;
-  /** A backlog of at least twice this many bytes, found with no fsync in flight, is split in two (0: never). */
-  split_batch_bytes_min?: number;
-}
-
-export const fileStoreDefaults = {
-  segment_bytes_max: 64 * 1024 * 1024,
-  batch_ops_max: 4096,
-  batch_bytes_max: 4 * 1024 * 1024,
-  cache_bytes_max: 8 * 1024 * 1024,
-  queue_ops_max: 100_000,
-  no_space_backoff_ms: 1000,
-  preallocate_bytes: 4 * 1024 * 1024,
-  preallocate_batch_bytes_max: 256 * 1024,
-  split_batch_bytes_min: 128 * 1024,
-} as const;
+export type { FileStoreConfig, FileStoreStats } from "./file_store_config.js";
+export { fileStoreDefaults } from "./file_store_config.js";
 const segmentBytesCeiling = 2 ** 31; // offsets are u32 in index files
-
-export interface FileStoreStats {
-  batches: number;
-  syncs: number;
-  appends: number;
-  bytes_written: number;
-  compactions: number;
-  segments_dropped: number;
-  /** Time spent in fsync (for the bench: the store's own fsync latency vs the disk probe). */
-  sync_ms_total: number;
-  /** Zeros written ahead of the data (preallocation). */
-  bytes_preallocated: number;
-}
 
 export class FileStore implements Store {
   readonly name: string;
