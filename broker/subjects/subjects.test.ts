@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Sublist, type SubjectSub } from "./sublist.js";
+import { Sublist, isOneShot, type SubjectSub } from "./sublist.js";
 import { isLiteral, isValidSubject, subjectIsSubsetOf, subjectMatches, subjectsIntersect } from "./validate.js";
 
 interface TestSub extends SubjectSub {
@@ -115,6 +115,22 @@ describe("Sublist", () => {
     sl.insert(sub("all", ">"));
     for (let i = 0; i < 1000; i++) sl.match(`s.${i}`);
     expect(sl.stats().num_cache).toBeLessThanOrEqual(16);
+  });
+
+  it("does not cache one-shot ack and inbox subjects, so repeating subjects stay cached", () => {
+    const sl = new Sublist<TestSub>(16);
+    sl.insert(sub("acks", "$JS.ACK.>"));
+    sl.insert(sub("inbox", "_INBOX.abc.*"));
+    sl.insert(sub("orders", "orders.new"));
+    const hot = sl.match("orders.new");
+    for (let i = 0; i < 1000; i++) {
+      expect(ids(sl.match(`$JS.ACK.S.C.1.${i}.${i}.0.0`).plain)).toEqual(["acks"]);
+      expect(ids(sl.match(`_INBOX.abc.${i}`).plain)).toEqual(["inbox"]);
+    }
+    expect(sl.stats().num_cache).toBe(1);
+    expect(sl.match("orders.new")).toBe(hot); // still the cached object
+    expect(isOneShot("$JS.ACK.S.C.1.1.1.0.0")).toBe(true);
+    expect(isOneShot("$JS.API.INFO")).toBe(false);
   });
 
   it("removes only what is there and prunes empty nodes", () => {

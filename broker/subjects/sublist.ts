@@ -9,6 +9,17 @@
  */
 import { isLiteral, subjectMatches } from "./validate.js";
 
+/**
+ * Subjects that are unique by design: JetStream ack subjects (one per delivery) and request
+ * inboxes (one per request). Caching them never hits and only evicts subjects that repeat.
+ */
+const oneShotPrefixes = ["$JS.ACK.", "_INBOX."] as const;
+
+export function isOneShot(subject: string): boolean {
+  for (const p of oneShotPrefixes) if (subject.startsWith(p)) return true;
+  return false;
+}
+
 export interface SubjectSub {
   readonly subject: string;
   /** Queue group name, or undefined for a plain subscription. */
@@ -145,7 +156,7 @@ export class Sublist<S extends SubjectSub> {
       return hit.result;
     }
     const result = this.compute(subject);
-    this.remember(subject, result);
+    if (!isOneShot(subject)) this.remember(subject, result);
     return result;
   }
 
