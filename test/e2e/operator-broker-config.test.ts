@@ -26,24 +26,40 @@ function mqFor(spec: object): MessageQueue {
   return r.mq;
 }
 
+/**
+ * Lays out the files a broker pod gets from its mounts (ConfigMap, auth Secret, server TLS Secret)
+ * under a temp dir, with paths and the route port moved there, and starts the real broker on them.
+ */
+async function startGeneratedBroker(mq: MessageQueue, inputs: BuildInputs): Promise<{ dir: string; broker: BrokerProcess }> {
+  const dir = mkdtempSync(join(tmpdir(), "sluice-opcfg-"));
+  for (const d of ["sluice", "sluice-auth", "tls", "run", "data"]) mkdirSync(join(dir, d));
+  const tls = inputs.operatorTls;
+  if (tls !== undefined) {
+    writeFileSync(join(dir, "tls", "tls.crt"), tls.serverCertPem);
+    writeFileSync(join(dir, "tls", "tls.key"), tls.serverKeyPem);
+    writeFileSync(join(dir, "tls", "ca.crt"), tls.caCertPem);
+  }
+  const text = renderBrokerConfig(mq)
+    .replace(paths.pidFile, join(dir, "run", "sluice.pid"))
+    .replace(`${paths.dataDir}/jetstream`, join(dir, "data", "jetstream"))
+    .replaceAll(paths.tlsDir, join(dir, "tls"))
+    .replace('listen: "0.0.0.0:6222"', 'listen: "127.0.0.1:-1"');
+  writeFileSync(join(dir, "sluice", "sluice.conf"), text);
+  writeFileSync(join(dir, "sluice-auth", "auth.conf"), renderAuthConfig(mq, inputs));
+  // -p/-m flags given by startBroker override the config's 4222/8222 (random free ports).
+  const broker = await startBroker(["-c", join(dir, "sluice", "sluice.conf")], { env: { POD_NAME: "demo-0" } });
+  return { dir, broker };
+}
+
 describe("generated broker config on the real broker", () => {
   let dir = "";
   let broker: BrokerProcess | undefined;
   let inputs: BuildInputs;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "sluice-opcfg-"));
     const mq = mqFor({ replicas: 3, storage: { size: "1Gi" }, config: { max_payload: "2MB" } });
     inputs = { credentials: await generateCredentials(), secretUsers: [] };
-    for (const d of ["sluice", "sluice-auth", "run", "data"]) mkdirSync(join(dir, d));
-    const text = renderBrokerConfig(mq)
-      .replace(paths.pidFile, join(dir, "run", "sluice.pid"))
-      .replace(`${paths.dataDir}/jetstream`, join(dir, "data", "jetstream"))
-      .replace('listen: "0.0.0.0:6222"', 'listen: "127.0.0.1:-1"');
-    writeFileSync(join(dir, "sluice", "sluice.conf"), text);
-    writeFileSync(join(dir, "sluice-auth", "auth.conf"), renderAuthConfig(mq, inputs));
-    // -p/-m flags given by startBroker override the config's 4222/8222 (random free ports).
-    broker = await startBroker(["-c", join(dir, "sluice", "sluice.conf")], { env: { POD_NAME: "demo-0" } });
+    ({ dir, broker } = await startGeneratedBroker(mq, inputs));
   });
 
   afterAll(async () => {
@@ -105,22 +121,10 @@ describe("generated broker config with tls.mode operator and users from Secrets 
   const appUser = { username: "app", password: "app-secret-pass" };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "sluice-opcfg-tls-"));
     const mq = mqFor({ replicas: 1, storage: { size: "1Gi" }, tls: { mode: "operator" }, auth: { mode: "secrets", users: [{ secretName: "app-user" }] } });
     tls = await issueOperatorTls(mq);
     inputs = { credentials: await generateCredentials(), secretUsers: [appUser], operatorTls: tls };
-    for (const d of ["sluice", "sluice-auth", "tls", "run", "data"]) mkdirSync(join(dir, d));
-    // The same files the server TLS Secret mounts at paths.tlsDir.
-    writeFileSync(join(dir, "tls", "tls.crt"), tls.serverCertPem);
-    writeFileSync(join(dir, "tls", "tls.key"), tls.serverKeyPem);
-    writeFileSync(join(dir, "tls", "ca.crt"), tls.caCertPem);
-    const text = renderBrokerConfig(mq)
-      .replace(paths.pidFile, join(dir, "run", "sluice.pid"))
-      .replace(`${paths.dataDir}/jetstream`, join(dir, "data", "jetstream"))
-      .replaceAll(paths.tlsDir, join(dir, "tls"));
-    writeFileSync(join(dir, "sluice", "sluice.conf"), text);
-    writeFileSync(join(dir, "sluice-auth", "auth.conf"), renderAuthConfig(mq, inputs));
-    broker = await startBroker(["-c", join(dir, "sluice", "sluice.conf")], { env: { POD_NAME: "demo-0" } });
+    ({ dir, broker } = await startGeneratedBroker(mq, inputs));
   });
 
   afterAll(async () => {
