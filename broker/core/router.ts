@@ -79,19 +79,29 @@ export class Router implements Bus {
 
   /** Route one message; returns how many subscribers got it. */
   route(from: Subscriber | undefined, subject: string, reply: string | undefined, headerBytes: number, data: Uint8Array): number {
+    return this.routeRange(from, subject, reply, headerBytes, data, 0, data.length);
+  }
+
+  /**
+   * route() for the message buf[start, end) (headers + payload). A subarray costs ~100 ns, so it
+   * is made only when someone subscribed: publishing to no interest touches no allocation.
+   */
+  routeRange(from: Subscriber | undefined, subject: string, reply: string | undefined, headerBytes: number, buf: Uint8Array, start: number, end: number): number {
     const stats = this.stats;
     stats.in_msgs++;
-    stats.in_bytes += data.length;
+    stats.in_bytes += end - start;
     const r = this.sublist.match(subject);
+    const plain = r.plain;
+    const queues = r.queues;
+    if (plain.length === 0 && queues.length === 0) return 0;
+    const data = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
     const noEcho = from !== undefined && !from.echo;
     let delivered = 0;
-    const plain = r.plain;
     for (let i = 0; i < plain.length; i++) {
       const sub = plain[i]!;
       if (noEcho && sub.owner === from) continue;
       if (this.deliverTo(sub, subject, reply, headerBytes, data, from)) delivered++;
     }
-    const queues = r.queues;
     for (let q = 0; q < queues.length; q++) {
       const group = queues[q]!;
       const n = group.length;

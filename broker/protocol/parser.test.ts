@@ -23,7 +23,7 @@ function recorder(ops: Op[], pauseOnConnect = false): ClientOpHandler {
       ops.push({ op: "connect", json });
       return pauseOnConnect;
     },
-    pub: (subject, reply, hdr, data) => ops.push({ op: "pub", subject, reply, hdr, data: dec.decode(data) }),
+    pub: (subject, reply, hdr, buf, start, end) => ops.push({ op: "pub", subject, reply, hdr, data: dec.decode(buf.subarray(start, end)) }),
     sub: (subject, queue, sid) => ops.push({ op: "sub", subject, queue, sid }),
     unsub: (sid, max) => ops.push({ op: "unsub", sid, max }),
     ping: () => ops.push({ op: "ping" }),
@@ -92,9 +92,10 @@ describe("ClientParser", () => {
   it("hands out a zero-copy view when the payload is whole", () => {
     const chunk = enc.encode("PUB a 3\r\nabc\r\n");
     let seen: Uint8Array | undefined;
-    const p = new ClientParser(limits, { ...recorder([]), pub: (_s, _r, _h, data) => (seen = data) });
+    const p = new ClientParser(limits, { ...recorder([]), pub: (_s, _r, _h, buf, start, end) => (seen = buf.subarray(start, end)) });
     p.push(chunk);
     expect(seen?.buffer).toBe(chunk.buffer);
+    expect(dec.decode(seen)).toBe("abc");
   });
 
   it("pauses after CONNECT when the handler asks", () => {
@@ -143,6 +144,44 @@ describe("ClientParser", () => {
   it("ignores everything after an error", () => {
     const ops = parseChunks([enc.encode("BOGUS\r\nPING\r\n"), enc.encode("PING\r\n")]);
     expect(ops).toEqual([{ op: "error", kind: "unknown_op" }]);
+  });
+
+  // Whole chunks take the one-pass PUB path; one byte per push can never take it (a line start
+  // with fewer than 4 bytes falls back), so the two must always agree op for op, errors included.
+  const pubLineCases = [
+    "PUB a 5\r\r\nhello\r\n",
+    "PUB a\rb 1\r\nx\r\n",
+    "PUB a 1\nx\r\n",
+    "pUb\ta.b\t\tr 2 \r\nab\r\n",
+    "PUB a r 32\r\n" + "p".repeat(32) + "\r\n",
+    "PUB a 33\r\n",
+    "PUB a b c 1\r\nx\r\n",
+    "PUB a 12345678901\r\n",
+    "PUB a 0\r\n\r\nPUB a 0\r\n\r\n",
+    `PUB ${"s".repeat(58)} 1\r\nx\r\n`,
+    `PUB ${"s".repeat(59)} 1\r\nx\r\n`,
+    "PUBX a 1\r\nx\r\n",
+    "PUB\r\n",
+    "PUB a 2\r\nabc\r\n",
+  ];
+  it.each(pubLineCases)("one-pass PUB path agrees with byte-at-a-time parsing: %j", (input) => {
+    const bytes = enc.encode(input);
+    const oneByte = Array.from(bytes, (b) => Uint8Array.of(b));
+    expect(parseChunks([bytes])).toEqual(parseChunks(oneByte));
+  });
+
+  it("one-pass PUB path agrees with byte-at-a-time parsing on generated lines (property)", () => {
+    const piece = fc.constantFrom("PUB", "pub", "PuB", "HPUB", " ", "\t", "\r", "\n", "\r\n", "a", "a.b", "r.1", "0", "1", "5", "12", "33", "x", "hello", "99999999999");
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 24 }), fc.integer({ min: 1, max: 40 }), (pieces, cut) => {
+        const bytes = enc.encode(pieces.join(""));
+        const oneByte = Array.from(bytes, (b) => Uint8Array.of(b));
+        const reference = parseChunks(oneByte);
+        expect(parseChunks([bytes])).toEqual(reference);
+        expect(parseChunks([bytes.subarray(0, cut), bytes.subarray(cut)])).toEqual(reference);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it("never throws and stays bounded on random bytes (property)", () => {

@@ -292,14 +292,15 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
     return false;
   }
 
-  pub(subject: string, reply: string | undefined, headerBytes: number, data: Uint8Array): void {
+  pub(subject: string, reply: string | undefined, headerBytes: number, buf: Uint8Array, start: number, end: number): void {
     if (!this.admit()) return;
     if (headerBytes >= 0 && !this.headers) {
       this.close("Protocol Violation");
       return;
     }
+    const size = end - start;
     this.inMsgs++;
-    this.inBytes += data.length;
+    this.inBytes += size;
     if (this.pedantic && !isValidLiteralSubject(subject)) {
       this.sendErr(errText.invalidPublishSubject);
       return;
@@ -314,8 +315,8 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
       this.sendErr(pubViolation(subject));
       return;
     }
-    if (this.ctx.log.traceEnabled) this.ctx.log.trace(`${this.label()} - <<- [${headerBytes >= 0 ? "HPUB" : "PUB"} ${subject}${reply === undefined ? "" : " " + reply} ${data.length}]`);
-    const delivered = this.ctx.router.route(this, subject, reply, headerBytes, data);
+    if (this.ctx.log.traceEnabled) this.ctx.log.trace(`${this.label()} - <<- [${headerBytes >= 0 ? "HPUB" : "PUB"} ${subject}${reply === undefined ? "" : " " + reply} ${size}]`);
+    const delivered = this.ctx.router.routeRange(this, subject, reply, headerBytes, buf, start, end);
     if (delivered === 0 && reply !== undefined && this.noResponders) this.ctx.router.sendNoResponders(this, subject, reply);
     if (this.verbose) this.send(OK);
   }
