@@ -16,6 +16,9 @@ class Fake implements Subscriber {
     this.got.push(`${sub.sid}:${subject}:${hdr}:${new TextDecoder().decode(data)}`);
     return true;
   }
+  deliverRange(sub: Subscription, subject: string, reply: string | undefined, hdr: number, buf: Uint8Array, start: number, end: number): boolean {
+    return this.deliver(sub, subject, reply, hdr, buf.subarray(start, end));
+  }
   autoUnsubscribed(sub: Subscription): void {
     this.removed.push(sub.sid);
   }

@@ -29,9 +29,20 @@ export interface Subscriber {
    * (closed, or denied by subscribe permissions).
    */
   deliver(sub: Subscription, subject: string, reply: string | undefined, headerBytes: number, data: Uint8Array, from: Subscriber | undefined): boolean;
+  /**
+   * deliver() for the message buf[start, end): what the router calls, so a publish that reaches
+   * only client connections never allocates a subarray (~100 ns each on the hot path).
+   */
+  deliverRange(sub: Subscription, subject: string, reply: string | undefined, headerBytes: number, buf: Uint8Array, start: number, end: number, from: Subscriber | undefined): boolean;
   /** The router removed sub after it reached its UNSUB max. */
   autoUnsubscribed(sub: Subscription): void;
 }
+
+/**
+ * Messages up to this size are copied into outbound buffers with a byte loop straight from the
+ * publisher's range; bigger ones with TypedArray.set, which needs a view (made once per route).
+ */
+export const copyLoopBytesMax = 64;
 
 export class Subscription implements SubjectSub {
   delivered = 0;
@@ -83,8 +94,8 @@ export class Router implements Bus {
   }
 
   /**
-   * route() for the message buf[start, end) (headers + payload). A subarray costs ~100 ns, so it
-   * is made only when someone subscribed: publishing to no interest touches no allocation.
+   * route() for the message buf[start, end) (headers + payload), passed down as a range: a
+   * subarray costs ~100 ns, and client connections copy straight from the range.
    */
   routeRange(from: Subscriber | undefined, subject: string, reply: string | undefined, headerBytes: number, buf: Uint8Array, start: number, end: number): number {
     const stats = this.stats;
@@ -94,13 +105,17 @@ export class Router implements Bus {
     const plain = r.plain;
     const queues = r.queues;
     if (plain.length === 0 && queues.length === 0) return 0;
-    const data = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+    if (end - start > copyLoopBytesMax && (start !== 0 || end !== buf.length)) {
+      buf = buf.subarray(start, end);
+      start = 0;
+      end = buf.length;
+    }
     const noEcho = from !== undefined && !from.echo;
     let delivered = 0;
     for (let i = 0; i < plain.length; i++) {
       const sub = plain[i]!;
       if (noEcho && sub.owner === from) continue;
-      if (this.deliverTo(sub, subject, reply, headerBytes, data, from)) delivered++;
+      if (this.deliverTo(sub, subject, reply, headerBytes, buf, start, end, from)) delivered++;
     }
     for (let q = 0; q < queues.length; q++) {
       const group = queues[q]!;
@@ -109,7 +124,7 @@ export class Router implements Bus {
       for (let k = 0; k < n; k++) {
         const sub = group[(start + k) % n]!;
         if (noEcho && sub.owner === from) continue;
-        if (this.deliverTo(sub, subject, reply, headerBytes, data, from)) {
+        if (this.deliverTo(sub, subject, reply, headerBytes, buf, start, end, from)) {
           delivered++;
           break;
         }
@@ -129,15 +144,15 @@ export class Router implements Bus {
     if (target === undefined) for (const g of r.queues) for (const s of g) if (s.owner === from) target = s;
     if (target === undefined) return;
     const hdr = noRespondersHeader(subject);
-    this.deliverTo(target, reply, undefined, hdr.length, hdr, undefined);
+    this.deliverTo(target, reply, undefined, hdr.length, hdr, 0, hdr.length, undefined);
   }
 
-  private deliverTo(sub: Subscription, subject: string, reply: string | undefined, headerBytes: number, data: Uint8Array, from: Subscriber | undefined): boolean {
+  private deliverTo(sub: Subscription, subject: string, reply: string | undefined, headerBytes: number, buf: Uint8Array, start: number, end: number, from: Subscriber | undefined): boolean {
     if (sub.max >= 0 && sub.delivered >= sub.max) return false;
-    if (!sub.owner.deliver(sub, subject, reply, headerBytes, data, from)) return false;
+    if (!sub.owner.deliverRange(sub, subject, reply, headerBytes, buf, start, end, from)) return false;
     sub.delivered++;
     this.stats.out_msgs++;
-    this.stats.out_bytes += data.length;
+    this.stats.out_bytes += end - start;
     if (sub.max >= 0 && sub.delivered >= sub.max) {
       this.sublist.remove(sub);
       sub.owner.autoUnsubscribed(sub);
@@ -212,6 +227,10 @@ class InternalSubscriber implements Subscriber {
       this.onError(err, subject);
     }
     return true;
+  }
+
+  deliverRange(sub: Subscription, subject: string, reply: string | undefined, headerBytes: number, buf: Uint8Array, start: number, end: number, from: Subscriber | undefined): boolean {
+    return this.deliver(sub, subject, reply, headerBytes, start === 0 && end === buf.length ? buf : buf.subarray(start, end), from);
   }
 
   autoUnsubscribed(): void {}

@@ -8,7 +8,7 @@ import type { Socket } from "node:net";
 import type { AuthDecision, Authenticator, Credentials } from "../auth/authenticate.js";
 import type { PermissionChecker } from "../auth/permissions.js";
 import { ResponseGrants } from "../auth/responses.js";
-import { Subscription, type Router, type Subscriber } from "../core/router.js";
+import { Subscription, copyLoopBytesMax, type Router, type Subscriber } from "../core/router.js";
 import { OK, PING, PONG, encodeErr, encodeInfo, msgHeaderBytesMax, writeMsgHeader } from "../protocol/encode.js";
 import { errText, pubReplyViolation, pubViolation, subViolation } from "../protocol/errors.js";
 import { ClientParser, type ClientOpHandler, type ParseErrorKind } from "../protocol/parser.js";
@@ -388,23 +388,27 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
   // ---- outbound ----
 
   deliver(sub: Subscription, subject: string, reply: string | undefined, headerBytes: number, data: Uint8Array): boolean {
+    return this.deliverRange(sub, subject, reply, headerBytes, data, 0, data.length);
+  }
+
+  deliverRange(sub: Subscription, subject: string, reply: string | undefined, headerBytes: number, src: Uint8Array, start: number, end: number): boolean {
     if (this.closedFlag) return false;
     const perms = this.perms;
     if (perms !== undefined && perms.hasSubscribeDeny && !perms.canDeliver(subject)) return false;
     if (headerBytes >= 0 && !this.headers) {
-      data = data.subarray(headerBytes);
+      start += headerBytes;
       headerBytes = -1;
     }
-    const total = data.length;
+    const total = end - start;
     const out = this.out;
     const buf = out.reserve(msgHeaderBytesMax(subject, sub.sidBytes, reply) + total + 2);
     let pos = writeMsgHeader(buf, out.offset, subject, sub.sidBytes, reply, headerBytes, total);
-    if (total > 64) {
-      buf.set(data, pos);
+    if (total > copyLoopBytesMax) {
+      buf.set(start === 0 && end === src.length ? src : src.subarray(start, end), pos);
       pos += total;
     } else {
-      // Small payloads: a loop beats TypedArray.set's call overhead.
-      for (let i = 0; i < total; i++) buf[pos++] = data[i]!;
+      // Small payloads: a loop beats TypedArray.set's call overhead (and needs no subarray).
+      for (let i = start; i < end; i++) buf[pos++] = src[i]!;
     }
     buf[pos++] = 13;
     buf[pos++] = 10;
