@@ -45,6 +45,26 @@ describe("Router", () => {
     expect(c.got.length).toBeGreaterThan(50);
   });
 
+  it("delivers exactly the published byte range to plain subs and every queue member", () => {
+    const r = new Router(new Prng(3));
+    const plain = new Fake(1);
+    const members = [new Fake(2), new Fake(3), new Fake(4)];
+    r.add(new Subscription("q.x", undefined, "p", plain));
+    members.forEach((m, i) => r.add(new Subscription("q.x", "workers", `m${i}`, m)));
+    const small = bytes("PUB q.x 5\r\nsmall\r\n");
+    const big = bytes(`PUB q.x 80\r\n${"b".repeat(80)}\r\n`);
+    for (let i = 0; i < 30; i++) {
+      expect(r.routeRange(undefined, "q.x", undefined, -1, small, 11, 16)).toBe(2);
+      expect(r.routeRange(undefined, "q.x", undefined, -1, big, 12, 92)).toBe(2);
+    }
+    const want = (sid: string, body: string): string => `${sid}:q.x:-1:${body}`;
+    expect(plain.got).toEqual(Array.from({ length: 30 }, () => [want("p", "small"), want("p", "b".repeat(80))]).flat());
+    const groupGot = members.flatMap((m) => m.got);
+    expect(groupGot).toHaveLength(60);
+    for (const g of groupGot) expect(g.endsWith(":small") || g.endsWith(`:${"b".repeat(80)}`)).toBe(true);
+    expect(members.filter((m) => m.got.length > 0).length).toBeGreaterThanOrEqual(2);
+  });
+
   it("honours echo:false", () => {
     const r = new Router(new Prng(1));
     const quiet = new Fake(1, false);

@@ -120,9 +120,9 @@ export class Router implements Bus {
     for (let q = 0; q < queues.length; q++) {
       const group = queues[q]!;
       const n = group.length;
-      const start = n === 1 ? 0 : Math.floor(this.random.next() * n);
+      const first = n === 1 ? 0 : Math.floor(this.random.next() * n);
       for (let k = 0; k < n; k++) {
-        const sub = group[(start + k) % n]!;
+        const sub = group[(first + k) % n]!;
         if (noEcho && sub.owner === from) continue;
         if (this.deliverTo(sub, subject, reply, headerBytes, buf, start, end, from)) {
           delivered++;
