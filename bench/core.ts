@@ -107,35 +107,41 @@ async function main(): Promise<number> {
 
   const results = new Map<string, Measured[][]>(); // target → workload index → runs
   const startErrors: Record<string, string> = {};
-  for (const kind of targets) {
-    const nodeFlags: string[] = [];
-    if (kind === "sluice" && values.profile) {
-      const dir = join(RESULTS_DIR, "profiles");
-      mkdirSync(dir, { recursive: true });
-      nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${dir}`);
-      console.log(`profiling Sluice: .cpuprofile files go to ${dir} (open in Chrome DevTools)`);
+  // Every server is started first (an idle server costs nothing) and each repetition runs every
+  // target back to back, so a change in machine load hits all targets alike, not one phase.
+  const servers = new Map<ServerKind, ServerProcess>();
+  try {
+    for (const kind of targets) {
+      const nodeFlags: string[] = [];
+      if (kind === "sluice" && values.profile) {
+        const dir = join(RESULTS_DIR, "profiles");
+        mkdirSync(dir, { recursive: true });
+        nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${dir}`);
+        console.log(`profiling Sluice: .cpuprofile files go to ${dir} (open in Chrome DevTools)`);
+      }
+      const server = new ServerProcess({ kind, name: `bench-${kind}`, args: [], monitor: true, nodeFlags });
+      const perWorkload: Measured[][] = WORKLOADS.map(() => []);
+      results.set(kind, perWorkload);
+      try {
+        await server.start();
+        servers.set(kind, server);
+      } catch (err) {
+        startErrors[kind] = (err as Error).message;
+        for (const runs of perWorkload) runs.push({ error: `server did not start: ${(err as Error).message.split("\n")[0]}` });
+      }
     }
-    const server = new ServerProcess({ kind, name: `bench-${kind}`, args: [], monitor: true, nodeFlags });
-    const perWorkload: Measured[][] = WORKLOADS.map(() => []);
-    results.set(kind, perWorkload);
-    try {
-      await server.start();
-    } catch (err) {
-      startErrors[kind] = (err as Error).message;
-      for (const runs of perWorkload) runs.push({ error: `server did not start: ${(err as Error).message.split("\n")[0]}` });
-      continue;
-    }
-    try {
-      for (let r = 0; r < repeat; r++) {
+    for (let r = 0; r < repeat; r++) {
+      for (const [kind, server] of servers) {
+        const perWorkload = results.get(kind)!;
         for (const [i, w] of WORKLOADS.entries()) {
-          const m = await w.run(server, counts, `${r}.${i}`);
+          const m = await w.run(server, counts, `${kind}.${r}.${i}`);
           perWorkload[i]!.push(m);
           console.log(`${kind.padEnd(11)} run ${r + 1}/${repeat} ${w.row.workload}: ${"error" in m ? "FAILED" : m.value.toFixed(1)} ${w.row.unit}`);
         }
       }
-    } finally {
-      await server.dispose();
     }
+  } finally {
+    for (const server of servers.values()) await server.dispose();
   }
 
   const rows: Row[] = WORKLOADS.map((w, i) => ({
