@@ -275,9 +275,7 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
       const delay = Math.min(interval, firstPingDelayMs * (1 + Math.random() * 0.2));
       this.firstPingTimer = setTimeout(() => {
         if (this.closedFlag || this.pingsOut > 0) return;
-        this.pingsOut++;
-        this.pingSentMs = performance.now();
-        this.send(PING);
+        this.sendPing();
       }, delay);
       this.firstPingTimer.unref();
     }
@@ -505,6 +503,11 @@ export class ClientConnection implements Subscriber, ClientOpHandler {
       this.fail(errText.staleConnection, "Stale Connection");
       return;
     }
+    this.sendPing();
+  }
+
+  /** A server PING; its PONG measures the RTT shown in /connz. */
+  private sendPing(): void {
     this.pingsOut++;
     this.pingSentMs = performance.now();
     this.send(PING);
