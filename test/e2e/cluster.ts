@@ -1,5 +1,7 @@
 /**
- * Test helper: a real localkube cluster for one test file (suite). Other e2e suites import this.
+ * Test helper: a real cluster for one test file (suite). Other e2e suites import this.
+ * `startCluster` gives a backend-neutral E2ECluster (localkube, or kind when E2E_KIND=1);
+ * `startLocalkube` gives localkube itself, with its record and fault injection:
  *
  *   const lk = await startLocalkube({ name: "op" });      // in beforeAll (hookTimeout covers it)
  *   const ns = await lk.createNamespace("mq");             // unique namespace, default SA ready
@@ -12,14 +14,13 @@
  * `unprivileged: true` starts the cluster as an unprivileged user (see localkube-unprivileged.ts): the
  * non-root "basic path" in loopback network mode, driven from a root test process.
  */
-import { spawn } from "node:child_process";
 import { AppsV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { waitFor } from "../../common/wait.js";
 import { down, up } from "../../localkube/cluster.js";
 import { Faults } from "../../localkube/faults.js";
 import type { NetworkMode } from "../../localkube/net/addressing.js";
 import { binary, binDir, missingBinaries } from "../../localkube/paths.js";
 import type { ClusterRecord } from "../../localkube/record.js";
+import { e2eBackend, kubectlRunner, namespaces, reachByPodIp, type E2ECluster } from "./backend.js";
 import { unprivilegedCluster, type UnprivilegedUser } from "./localkube-unprivileged.js";
 
 export interface LocalkubeOptions {
@@ -37,31 +38,12 @@ export interface LocalkubeOptions {
   unprivileged?: UnprivilegedUser;
 }
 
-export interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export interface Localkube {
-  name: string;
+/** The localkube backend adds its record (state dir, addressing) and fault injection. */
+export interface Localkube extends E2ECluster {
+  backend: "localkube";
   record: ClusterRecord;
-  kubeconfigPath: string;
-  kubeconfig: KubeConfig;
-  core: CoreV1Api;
-  apps: AppsV1Api;
-  kubectlPath: string;
   faults: Faults;
-  /** Measured time `up` took, ms. */
-  startup_ms: number;
-  kubectl: (args: string[], opts?: { input?: string; timeout_ms?: number }) => Promise<KubectlResult>;
-  /** Create a uniquely named namespace and wait until its default ServiceAccount exists. */
-  createNamespace: (prefix?: string) => Promise<string>;
-  deleteNamespace: (name: string) => Promise<void>;
-  stop: () => Promise<void>;
 }
-
-export const KUBECTL_OUTPUT_BYTES_MAX = 16 * 1024 * 1024;
 
 /** Why localkube suites are skipped, or undefined when they must run. */
 export function localkubeSkipReason(): string | undefined {
@@ -69,6 +51,26 @@ export function localkubeSkipReason(): string | undefined {
   if (missing.length === 0) return undefined;
   if (process.env["LOCALKUBE_SKIP"] === "1") return `localkube binaries missing in ${binDir()} (${missing.join(", ")}) and LOCALKUBE_SKIP=1`;
   return undefined; // startLocalkube() then fails with the build instructions
+}
+
+/** Why a backend-neutral suite (written against E2ECluster) is skipped, or undefined when it must run. */
+export function clusterSkipReason(): string | undefined {
+  return e2eBackend() === "kind" ? undefined : localkubeSkipReason();
+}
+
+/** Why a suite that tests localkube itself is skipped: it never runs on kind. */
+export function localkubeOnlySkipReason(): string | undefined {
+  if (e2eBackend() === "kind") return "E2E_KIND=1: this suite tests localkube itself; the backend-neutral suites run on kind";
+  return localkubeSkipReason();
+}
+
+/** The cluster for a backend-neutral suite: localkube, or kind when E2E_KIND=1 (see kind/kind.ts). */
+export async function startCluster(opts: { name?: string; nodes?: number; timeout_ms?: number } = {}): Promise<E2ECluster> {
+  if (e2eBackend() === "kind") {
+    const { startKind } = await import("./kind/kind.js");
+    return startKind(opts);
+  }
+  return startLocalkube(opts);
 }
 
 let counter = 0;
@@ -102,27 +104,8 @@ export async function startLocalkube(opts: LocalkubeOptions = {}): Promise<Local
   kubeconfig.loadFromFile(record.kubeconfigPath);
   const core = kubeconfig.makeApiClient(CoreV1Api);
   const kubectlPath = binary("kubectl");
-  const kubectl = (args: string[], o: { input?: string; timeout_ms?: number } = {}): Promise<KubectlResult> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(kubectlPath, ["--kubeconfig", record.kubeconfigPath, ...args], { stdio: ["pipe", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      const timer = setTimeout(() => child.kill("SIGKILL"), o.timeout_ms ?? 60_000);
-      child.stdout.on("data", (d: Buffer) => {
-        if (stdout.length < KUBECTL_OUTPUT_BYTES_MAX) stdout += d.toString("utf8");
-      });
-      child.stderr.on("data", (d: Buffer) => {
-        if (stderr.length < KUBECTL_OUTPUT_BYTES_MAX) stderr += d.toString("utf8");
-      });
-      child.on("error", reject);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? -1, stdout, stderr });
-      });
-      child.stdin.end(o.input ?? "");
-    });
-  let nsCounter = 0;
   return {
+    backend: "localkube",
     name,
     record,
     kubeconfigPath: record.kubeconfigPath,
@@ -130,21 +113,11 @@ export async function startLocalkube(opts: LocalkubeOptions = {}): Promise<Local
     core,
     apps: kubeconfig.makeApiClient(AppsV1Api),
     kubectlPath,
+    kubectl: kubectlRunner(kubectlPath, record.kubeconfigPath),
+    ...namespaces(core),
+    reach: reachByPodIp(core),
     faults: new Faults(record),
     startup_ms,
-    kubectl,
-    createNamespace: async (prefix = "t") => {
-      const ns = `${prefix}-${nsCounter++}-${Math.random().toString(36).slice(2, 7)}`;
-      await core.createNamespace({ body: { metadata: { name: ns } } });
-      await waitFor(`default ServiceAccount in ${ns}`, async () => {
-        await core.readNamespacedServiceAccount({ name: "default", namespace: ns });
-        return true;
-      }, { timeout_ms: 30_000, interval_ms: 100 });
-      return ns;
-    },
-    deleteNamespace: async (ns) => {
-      await core.deleteNamespace({ name: ns });
-    },
     stop,
   };
 }

@@ -15,11 +15,11 @@ import { NetnsRequiredError } from "../../localkube/faults.js";
 import { freePort } from "../../localkube/http.js";
 import { forward, parseTarget } from "../../localkube/portforward.js";
 import { isAlive, pidFile, processesOf, readPid } from "../../localkube/procs.js";
-import { localkubeSkipReason, startLocalkube, type Localkube } from "./cluster.js";
+import { localkubeOnlySkipReason, startLocalkube, type Localkube } from "./cluster.js";
 import { NOBODY, unprivilegedSkipReason } from "./localkube-unprivileged.js";
 
 const asRoot = process.getuid?.() === 0;
-const skip = localkubeSkipReason() ?? (asRoot ? unprivilegedSkipReason(NOBODY) : undefined);
+const skip = localkubeOnlySkipReason() ?? (asRoot ? unprivilegedSkipReason(NOBODY) : undefined);
 if (skip !== undefined) process.stderr.write(`skipping localkube loopback e2e: ${skip}\n`);
 
 const MOUNT = `/var/lib/localkube-loopback-e2e-${process.pid}/web`;

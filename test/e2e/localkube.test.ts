@@ -10,9 +10,9 @@ import { DiscoveryV1Api } from "@kubernetes/client-node";
 import { waitFor } from "../../common/wait.js";
 import { listSandboxes, ip as ipCmd } from "../../localkube/net/network.js";
 import { processesOf, readPid, isAlive, pidFile } from "../../localkube/procs.js";
-import { localkubeSkipReason, startLocalkube, type Localkube } from "./cluster.js";
+import { localkubeOnlySkipReason, startLocalkube, type Localkube } from "./cluster.js";
 
-const skip = localkubeSkipReason();
+const skip = localkubeOnlySkipReason();
 if (skip !== undefined) process.stderr.write(`skipping localkube e2e: ${skip}\n`);
 
 const STS = (ns: string): string => `

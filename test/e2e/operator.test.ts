@@ -1,7 +1,8 @@
 /**
- * Operator end to end on localkube (real apiserver, KCM, scheduler, process kubelet): a real
- * `helm install` of charts/sluice runs `sluice operator` as a pod; MessageQueues become broker
- * pods that a nats.js client uses. Every wait has a deadline; nothing sleeps.
+ * Operator end to end on a real cluster: localkube (real apiserver, KCM, scheduler, process
+ * kubelet), or kind with E2E_KIND=1. A real `helm install` of charts/sluice runs `sluice operator`
+ * as a pod; MessageQueues become broker pods that a nats.js client uses. Written against
+ * E2ECluster only, so it runs on both backends. Every wait has a deadline; nothing sleeps.
  */
 import { execFile } from "node:child_process";
 import { homedir } from "node:os";
@@ -15,9 +16,10 @@ import { Kube } from "../../operator/reconcile/kube.js";
 import { LeaderElector } from "../../operator/reconcile/leader.js";
 import { jsonLogger } from "../../operator/reconcile/log.js";
 import { Reconciler } from "../../operator/reconcile/reconciler.js";
-import { localkubeSkipReason, startLocalkube, type Localkube } from "./cluster.js";
+import type { E2ECluster, PodEndpoint } from "./backend.js";
+import { clusterSkipReason, startCluster } from "./cluster.js";
 
-const skip = localkubeSkipReason();
+const skip = clusterSkipReason();
 if (skip !== undefined) process.stderr.write(`skipping operator e2e: ${skip}\n`);
 
 const root = join(import.meta.dirname, "..", "..");
@@ -47,10 +49,10 @@ metadata:
 spec:
 ${spec}`;
 
-describe.skipIf(skip !== undefined)("operator on localkube", () => {
-  let lk: Localkube | undefined;
+describe.skipIf(skip !== undefined)("operator on a real cluster", () => {
+  let lk: E2ECluster | undefined;
   let ns = "";
-  const cluster = (): Localkube => {
+  const cluster = (): E2ECluster => {
     if (lk === undefined) throw new Error("cluster not started");
     return lk;
   };
@@ -80,6 +82,15 @@ describe.skipIf(skip !== undefined)("operator on localkube", () => {
   };
   const helmRun = (args: string[]) =>
     promisify(execFile)(helm, [...args, "--kubeconfig", cluster().kubeconfigPath], { timeout: 120_000, encoding: "utf8" });
+  /** Run `use` against host:port of a pod's port (pod IP on localkube, a port-forward on kind). */
+  const viaPod = async <T>(namespace: string, pod: string, port: number, use: (at: PodEndpoint) => Promise<T>): Promise<T> => {
+    const at = await cluster().reach(namespace, pod, port);
+    try {
+      return await use(at);
+    } finally {
+      await at.close();
+    }
+  };
   const scaleOperator = async (replicas: number) => {
     await kubectl(["scale", "deployment", "sluice-operator", "-n", opNs, `--replicas=${replicas}`]);
     await waitFor(
@@ -93,7 +104,7 @@ describe.skipIf(skip !== undefined)("operator on localkube", () => {
   };
 
   beforeAll(async () => {
-    lk = await startLocalkube({ name: "op", nodes: 3 });
+    lk = await startCluster({ name: "op", nodes: 3 });
     await helmRun(["install", "sluice", join(root, "charts", "sluice"), "--namespace", opNs, "--create-namespace"]);
     await waitFor(
       "operator Deployment available",
@@ -125,7 +136,7 @@ describe.skipIf(skip !== undefined)("operator on localkube", () => {
     const text = await waitFor(
       "operator /metrics reports leadership",
       async () => {
-        const t = await (await fetch(`http://${op.status!.podIP}:8080/metrics`)).text();
+        const t = await viaPod(opNs, op.metadata.name, 8080, async (at) => (await fetch(`http://${at.host}:${at.port}/metrics`)).text());
         return t.includes("sluice_operator_leader 1") ? t : undefined;
       },
       { timeout_ms: 60_000, interval_ms: 250 },
@@ -175,17 +186,19 @@ describe.skipIf(skip !== undefined)("operator on localkube", () => {
   it("lets a nats.js client connect with the credentials Secret and read back a stored message", async () => {
     const user = await secretValue("demo-client", "username");
     const pass = await secretValue("demo-client", "password");
-    const ip = (await pods("demo")).find((p) => p.metadata.name === "demo-0")!.status!.podIP!;
-    const nc = await connect({ servers: `nats://${ip}:4222`, user, pass, reconnect: false });
-    try {
-      const jsm = await jetstreamManager(nc);
-      await jsm.streams.add({ name: "E2E", subjects: ["e2e.>"], num_replicas: 1 });
-      const ack = await jetstream(nc).publish("e2e.hello", "hi");
-      expect((await jsm.streams.getMessage("E2E", { seq: ack.seq }))?.string()).toBe("hi");
-    } finally {
-      await nc.close();
-    }
-    await expect(connect({ servers: `nats://${ip}:4222`, user, pass: "nope", reconnect: false })).rejects.toThrow(/Authorization/i);
+    await viaPod(ns, "demo-0", 4222, async (at) => {
+      const servers = `nats://${at.host}:${at.port}`;
+      const nc = await connect({ servers, user, pass, reconnect: false });
+      try {
+        const jsm = await jetstreamManager(nc);
+        await jsm.streams.add({ name: "E2E", subjects: ["e2e.>"], num_replicas: 1 });
+        const ack = await jetstream(nc).publish("e2e.hello", "hi");
+        expect((await jsm.streams.getMessage("E2E", { seq: ack.seq }))?.string()).toBe("hi");
+      } finally {
+        await nc.close();
+      }
+      await expect(connect({ servers, user, pass: "nope", reconnect: false })).rejects.toThrow(/Authorization/i);
+    });
   });
 
   it("restarts pods one at a time when config changes, each with the new config", async () => {
@@ -207,7 +220,7 @@ describe.skipIf(skip !== undefined)("operator on localkube", () => {
       expect(replaced[i]!.metadata.creationTimestamp >= prevReady).toBe(true);
     }
     for (const p of replaced) {
-      const varz = (await (await fetch(`http://${p.status!.podIP}:8222/varz`)).json()) as { max_payload: number };
+      const varz = (await viaPod(ns, p.metadata.name, 8222, async (at) => (await fetch(`http://${at.host}:${at.port}/varz`)).json())) as { max_payload: number };
       expect(varz.max_payload).toBe(2 * 1024 * 1024);
     }
     const events = await getJson<{ items: { reason: string }[] }>(["get", "events", "-n", ns, "--field-selector", "involvedObject.name=demo"]);
