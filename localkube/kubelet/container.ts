@@ -1,10 +1,12 @@
 /**
  * One container of a pod as a host process: start, exit tracking, probes (startup gates
  * liveness/readiness), restart per restartPolicy with the kubelet's back-off (first restart at
- * once, then 10 s doubling to 5 min, reset after 10 min of clean running), and graceful kill.
+ * once, then 10 s doubling to 5 min, reset after 10 min of clean running), and graceful kill
+ * (preStop hook, SIGTERM, SIGKILL when the grace period runs out).
  */
 import type { ChildProcess } from "node:child_process";
-import type { V1Container } from "@kubernetes/client-node";
+import type { V1Container, V1LifecycleHandler } from "@kubernetes/client-node";
+import { graceAfterPreStop } from "./hooks.js";
 import { ProbeRunner, type ProbeTarget } from "./probes.js";
 
 export const BACKOFF_INITIAL_MS = 10_000;
@@ -32,6 +34,8 @@ export interface ContainerHost {
   /** Grace for liveness kills: probe's terminationGracePeriodSeconds or the pod's. */
   podGrace_s: number;
   log: (msg: string) => void;
+  /** Run a lifecycle handler (preStop) against the container's process; undefined on success, else why not. */
+  runHook: (pid: number, handler: V1LifecycleHandler, timeout_ms: number) => Promise<string | undefined>;
 }
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
@@ -51,6 +55,8 @@ export class ContainerRun {
   private probes: ProbeRunner[] = [];
   private stopping = false;
   private exitWaiters: (() => void)[] = [];
+  /** The process whose preStop hook has run (once per process, as the kubelet). */
+  private preStopPid: number | undefined;
   /** For init containers: resolves true on a successful completion, false when failed for good. */
   onDone: ((ok: boolean) => void) | undefined;
 
@@ -200,13 +206,32 @@ export class ContainerRun {
     this.restartTimer = setTimeout(restart, delay);
   }
 
-  /** SIGTERM the process group, SIGKILL after `grace_ms`; resolves when the process has exited. */
+  /**
+   * Run the preStop hook (once per process, within the grace period), then SIGTERM the process
+   * group and SIGKILL when the rest of the grace period is up; resolves when the process has exited.
+   */
   kill(grace_ms: number, why: "liveness" | "startup" | "stop"): Promise<void> {
     const proc = this.proc;
     if (!proc || proc.pid === undefined) return Promise.resolve();
     const pid = proc.pid;
     const done = new Promise<void>((resolve) => this.exitWaiters.push(resolve));
     this.host.log(`container ${this.name}: stopping (${why}), grace ${grace_ms} ms`);
+    const preStop = this.spec.lifecycle?.preStop;
+    if (preStop === undefined || grace_ms <= 0 || this.preStopPid === pid) {
+      this.signalTerm(pid, grace_ms);
+      return done;
+    }
+    this.preStopPid = pid;
+    const t0 = performance.now();
+    void this.host.runHook(pid, preStop, grace_ms).then((failure) => {
+      if (failure !== undefined) this.host.log(`container ${this.name}: FailedPreStopHook: ${failure}`);
+      if (this.proc?.pid !== pid) return; // exited during the hook
+      this.signalTerm(pid, graceAfterPreStop(grace_ms, performance.now() - t0));
+    });
+    return done;
+  }
+
+  private signalTerm(pid: number, grace_ms: number): void {
     const signal = (s: NodeJS.Signals): void => {
       try {
         process.kill(-pid, s);
@@ -221,7 +246,6 @@ export class ContainerRun {
     signal("SIGTERM");
     if (this.killTimer) clearTimeout(this.killTimer);
     this.killTimer = setTimeout(() => signal("SIGKILL"), Math.max(0, grace_ms));
-    return done;
   }
 
   /** Stop for good (pod termination): no further restarts. */

@@ -9,7 +9,16 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { V1Pod, V1PodStatus } from "@kubernetes/client-node";
 import { waitFor } from "../../common/wait.js";
-import { claimSlot, createBridge, createSandbox, deleteBridge, deleteSandbox, listSandboxes, releaseSlot, type Slot } from "../net/network.js";
+import {
+  claimSlot,
+  createBridge,
+  createSandbox,
+  deleteBridge,
+  deleteSandbox,
+  listSandboxes,
+  releaseSlot,
+  type Slot,
+} from "../net/network.js";
 import { repoRoot } from "../paths.js";
 import { PodWorker, type PodRuntime } from "./pod.js";
 
@@ -35,34 +44,41 @@ describe.skipIf(!isRoot)("process pod runtime (root)", () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
+  const runtime = (ip: string, hostname: string): PodRuntime => ({
+    stateDir,
+    repoRoot: repoRoot(),
+    ipPath: existsSync("/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip",
+    network: "netns",
+    hostIp: slot.gateway,
+    kubernetesServicePort: 6443,
+    lookups: {
+      configMap: (_ns, name) => (name === "cfg" ? { data: { "app.conf": "level=debug\n" } } : undefined),
+      secret: () => undefined,
+      pvc: () => undefined,
+      pv: () => undefined,
+      token: () => Promise.resolve("token"),
+    },
+    createSandbox: (pod) =>
+      createSandbox(slot, pod.metadata?.uid ?? "", ip, {
+        hostname,
+        fqdn: `${hostname}.echo.t.svc.cluster.local`,
+        namespace: "t",
+      }),
+    destroySandbox: (_pod, sb) => deleteSandbox(sb.netns),
+    patchStatus: (_pod, status) => {
+      statuses.push(structuredClone(status));
+      return Promise.resolve();
+    },
+    deletePod: () => {
+      deleted++;
+      return Promise.resolve();
+    },
+    nodeActive: () => true,
+    log: () => undefined,
+  });
+
   it("runs, probes, restarts and terminates a pod in its own namespaces", async () => {
-    const rt: PodRuntime = {
-      stateDir,
-      repoRoot: repoRoot(),
-      ipPath: existsSync("/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip",
-      network: "netns",
-      hostIp: slot.gateway,
-      kubernetesServicePort: 6443,
-      lookups: {
-        configMap: (_ns, name) => (name === "cfg" ? { data: { "app.conf": "level=debug\n" } } : undefined),
-        secret: () => undefined,
-        pvc: () => undefined,
-        pv: () => undefined,
-        token: () => Promise.resolve("token"),
-      },
-      createSandbox: (pod) => createSandbox(slot, pod.metadata?.uid ?? "", `${slot.prefix}10`, { hostname: "echo-0", fqdn: "echo-0.echo.t.svc.cluster.local", namespace: "t" }),
-      destroySandbox: (_pod, sb) => deleteSandbox(sb.netns),
-      patchStatus: (_pod, status) => {
-        statuses.push(structuredClone(status));
-        return Promise.resolve();
-      },
-      deletePod: () => {
-        deleted++;
-        return Promise.resolve();
-      },
-      nodeActive: () => true,
-      log: () => undefined,
-    };
+    const rt = runtime(`${slot.prefix}10`, "echo-0");
     const pod: V1Pod = {
       metadata: { name: "echo-0", namespace: "t", uid: "0badcafe-0000-4000-8000-000000000001" },
       spec: {
@@ -80,7 +96,11 @@ describe.skipIf(!isRoot)("process pod runtime (root)", () => {
             image: "localkube/http-echo",
             env: [{ name: "DATA_DIR", value: "/var/lib/localkube-unit/data" }],
             ports: [{ name: "http", containerPort: 8080 }],
-            readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 1, failureThreshold: 1 },
+            readinessProbe: {
+              httpGet: { path: "/readyz", port: "http" },
+              periodSeconds: 1,
+              failureThreshold: 1,
+            },
             livenessProbe: { exec: { command: ["cat", "/etc/localkube-unit/app.conf"] }, periodSeconds: 1 },
             volumeMounts: [
               { name: "data", mountPath: "/var/lib/localkube-unit/data" },
@@ -93,7 +113,11 @@ describe.skipIf(!isRoot)("process pod runtime (root)", () => {
     const w = new PodWorker(pod, rt);
     await w.run();
     const url = `http://${slot.prefix}10:8080`;
-    await waitFor("pod Ready", () => last()?.conditions?.some((c) => c.type === "Ready" && c.status === "True"), { timeout_ms: 30_000 });
+    await waitFor(
+      "pod Ready",
+      () => last()?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+      { timeout_ms: 30_000 },
+    );
     expect(last()?.phase).toBe("Running");
     expect(last()?.podIP).toBe(`${slot.prefix}10`);
     const who = (await (await fetch(`${url}/`)).json()) as { hostname: string; ip: string };
@@ -104,10 +128,14 @@ describe.skipIf(!isRoot)("process pod runtime (root)", () => {
     expect(existsSync("/var/lib/localkube-unit/data/k")).toBe(false);
     // A kill restarts the container at once (first restart has no back-off) and keeps the data.
     expect(w.container("echo")?.killHard()).toBe(true);
-    await waitFor("restarted and Ready", () => {
-      const cs = last()?.containerStatuses?.[0];
-      return cs?.restartCount === 1 && cs.ready && cs.lastState?.terminated?.exitCode === 137;
-    }, { timeout_ms: 30_000 });
+    await waitFor(
+      "restarted and Ready",
+      () => {
+        const cs = last()?.containerStatuses?.[0];
+        return cs?.restartCount === 1 && cs.ready && cs.lastState?.terminated?.exitCode === 137;
+      },
+      { timeout_ms: 30_000 },
+    );
     expect(await (await fetch(`${url}/data/k`)).text()).toBe("v1");
     await w.terminate(5, true);
     const cs = last()?.containerStatuses?.[0];
@@ -116,5 +144,74 @@ describe.skipIf(!isRoot)("process pod runtime (root)", () => {
     expect(deleted).toBe(1);
     expect(listSandboxes(slot)).toEqual([]);
     expect(readFileSync(w.logPath("echo", true) ?? "", "utf8")).toContain("listening on :8080");
+  });
+
+  it("runs preStop hooks before SIGTERM, and the Sluice broker's own hook puts it in lame duck", async () => {
+    const outDir = mkdtempSync(join(tmpdir(), "lk-hook-"));
+    const rt = runtime(`${slot.prefix}11`, "hooked-0");
+    const pod: V1Pod = {
+      metadata: { name: "hooked-0", namespace: "t", uid: "0badcafe-0000-4000-8000-000000000002" },
+      spec: {
+        nodeName: "n1",
+        terminationGracePeriodSeconds: 20,
+        volumes: [
+          { name: "out", hostPath: { path: outDir } },
+          { name: "run", emptyDir: {} },
+        ],
+        containers: [
+          {
+            name: "shell",
+            image: "localkube/shell",
+            command: [
+              "/bin/sh",
+              "-c",
+              'echo started >> /lk-out/log; trap "echo term >> /lk-out/log; exit 0" TERM; while :; do sleep 0.1; done',
+            ],
+            readinessProbe: {
+              exec: { command: ["/bin/sh", "-c", "grep -q started /lk-out/log"] },
+              periodSeconds: 1,
+            },
+            lifecycle: { preStop: { exec: { command: ["/bin/sh", "-c", "echo prestop >> /lk-out/log"] } } },
+            volumeMounts: [{ name: "out", mountPath: "/lk-out" }],
+          },
+          {
+            // The operator's StatefulSet hook, resolved through the image map like the container's own command.
+            name: "broker",
+            image: "sluice/broker:0.1.0",
+            args: ["broker", "-p", "4222", "-m", "8222", "-P", "/run/lk-sluice/broker.pid"],
+            ports: [{ name: "client", containerPort: 4222 }],
+            readinessProbe: { tcpSocket: { port: "client" }, periodSeconds: 1 },
+            lifecycle: {
+              preStop: {
+                exec: { command: ["sluice", "broker", "--signal", "ldm=/run/lk-sluice/broker.pid"] },
+              },
+            },
+            volumeMounts: [{ name: "run", mountPath: "/run/lk-sluice" }],
+          },
+        ],
+      },
+    };
+    const w = new PodWorker(pod, rt);
+    try {
+      await w.run();
+      await waitFor(
+        "hooked pod Ready",
+        () => last()?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+        { timeout_ms: 30_000 },
+      );
+      await w.terminate(20, true);
+      // Order: the hook ran (and finished) before the container got its SIGTERM.
+      expect(readFileSync(join(outDir, "log"), "utf8").split("\n").filter(Boolean)).toEqual([
+        "started",
+        "prestop",
+        "term",
+      ]);
+      const broker = readFileSync(w.logPath("broker", false) ?? "", "utf8");
+      expect(broker).toContain("Entering lame duck mode");
+      const bs = last()?.containerStatuses?.find((c) => c.name === "broker");
+      expect(bs?.state?.terminated?.exitCode).toBe(0); // left on its own after lame duck, not SIGKILLed
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
+    }
   });
 });

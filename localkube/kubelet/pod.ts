@@ -10,7 +10,8 @@ import type { V1Container, V1Pod, V1PodCondition, V1PodStatus } from "@kubernete
 import { ContainerRun, type ContainerHost } from "./container.js";
 import { buildEnv, EnvError, expandVars, type EnvLookups } from "./env.js";
 import { containerArgv, resolveImage, type ImageCommand } from "./images.js";
-import { execWithTimeout } from "./probes.js";
+import { runLifecycleHandler } from "./hooks.js";
+import { execWithTimeout, type ProbeTarget } from "./probes.js";
 import { podStatus, type ContainerView } from "./status.js";
 import { prepareVolumes, refreshVolumes, VolumeNotReady, type VolumeLookups } from "./volumes.js";
 import type { NetworkMode } from "../net/addressing.js";
@@ -86,20 +87,24 @@ export class PodWorker {
     const base = `${pod.metadata?.namespace}_${pod.metadata?.name}_${uid}`;
     this.podDir = join(rt.stateDir, "pods", base);
     this.logDir = join(rt.stateDir, "logs", "pods", base);
-    const host = (ports: NonNullable<V1Container["ports"]>): ContainerHost => ({
-      restartPolicy: (pod.spec?.restartPolicy as "Always" | "OnFailure" | "Never" | undefined) ?? "Always",
-      launch: (spec, attempt) => this.launch(spec, attempt),
-      probeTarget: (pid) => ({
+    const host = (c: V1Container): ContainerHost => {
+      const probeTarget = (pid: number): ProbeTarget => ({
         podIp: this.sandbox?.ip ?? "127.0.0.1",
-        ports,
-        exec: (argv, timeout_ms) => this.probeExec(pid, argv, timeout_ms),
-      }),
-      changed: () => this.scheduleSync(),
-      podGrace_s: pod.spec?.terminationGracePeriodSeconds ?? 30,
-      log: (m) => rt.log(`${podKey(this.pod)}: ${m}`),
-    });
-    for (const c of pod.spec?.initContainers ?? []) this.init.push(new ContainerRun(c, host(c.ports ?? []), "init"));
-    for (const c of pod.spec?.containers ?? []) this.containers.push(new ContainerRun(c, host(c.ports ?? []), "regular"));
+        ports: c.ports ?? [],
+        exec: (argv, timeout_ms) => this.probeExec(pid, this.inImage(c.name, argv), timeout_ms),
+      });
+      return {
+        restartPolicy: (pod.spec?.restartPolicy as "Always" | "OnFailure" | "Never" | undefined) ?? "Always",
+        launch: (spec, attempt) => this.launch(spec, attempt),
+        probeTarget,
+        changed: () => this.scheduleSync(),
+        podGrace_s: pod.spec?.terminationGracePeriodSeconds ?? 30,
+        log: (m) => rt.log(`${podKey(this.pod)}: ${m}`),
+        runHook: (pid, handler, timeout_ms) => runLifecycleHandler(handler, probeTarget(pid), timeout_ms),
+      };
+    };
+    for (const c of pod.spec?.initContainers ?? []) this.init.push(new ContainerRun(c, host(c), "init"));
+    for (const c of pod.spec?.containers ?? []) this.containers.push(new ContainerRun(c, host(c), "regular"));
     this.initialized = this.init.length === 0;
   }
 
@@ -115,7 +120,15 @@ export class PodWorker {
     return this.sandbox?.hostVeth === "" ? undefined : this.sandbox?.hostVeth;
   }
 
-  /** An exec probe inside the container's namespaces (or plainly, for an unsandboxed process). */
+  /** An exec command as the container's image would run it: the image's own binary by its in-image names. */
+  private inImage(container: string, argv: string[]): string[] {
+    const image = this.images.get(container);
+    const [first, ...rest] = argv;
+    if (image === undefined || first === undefined || !image.entrypointNames.includes(first)) return argv;
+    return [...image.entrypoint, ...rest];
+  }
+
+  /** An exec probe or hook inside the container's namespaces (or plainly, for an unsandboxed process). */
   private probeExec(pid: number, argv: string[], timeout_ms: number): Promise<number> {
     if (this.rt.network === "netns") return execWithTimeout("nsenter", ["-t", String(pid), "-n", "-m", "-u", "--", ...argv], this.baseEnv(), timeout_ms);
     // --preserve-credentials: setgroups is denied in the sandbox's user namespace; our uid is its root anyway.

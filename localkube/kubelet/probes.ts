@@ -24,24 +24,29 @@ export function resolvePort(port: number | string | undefined, ports: V1Containe
   return named.containerPort;
 }
 
-function httpProbe(p: NonNullable<V1Probe["httpGet"]>, t: ProbeTarget, timeout_ms: number): Promise<boolean> {
+/** GET as the kubelet does for probes and hooks: the status code, or an Error for a transport failure. */
+export function httpGet(p: NonNullable<V1Probe["httpGet"]>, t: ProbeTarget, timeout_ms: number, userAgent: string): Promise<number | Error> {
   const port = resolvePort(p.port as number | string, t.ports);
   const https = p.scheme?.toUpperCase() === "HTTPS";
-  const headers: Record<string, string> = { "user-agent": "kube-probe/1.34" };
+  const headers: Record<string, string> = { "user-agent": userAgent };
   for (const h of p.httpHeaders ?? []) headers[h.name] = h.value;
   return new Promise((resolve) => {
     const req = (https ? httpsRequest : request)(
       { host: p.host ?? t.podIp, port, path: p.path ?? "/", method: "GET", headers, timeout: timeout_ms, ...(https ? { rejectUnauthorized: false } : {}) },
       (res) => {
         res.resume();
-        const code = res.statusCode ?? 0;
-        resolve(code >= 200 && code < 400);
+        resolve(res.statusCode ?? 0);
       },
     );
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", () => resolve(false));
+    req.on("timeout", () => req.destroy(new Error(`timeout after ${timeout_ms} ms`)));
+    req.on("error", (err) => resolve(err));
     req.end();
   });
+}
+
+async function httpProbe(p: NonNullable<V1Probe["httpGet"]>, t: ProbeTarget, timeout_ms: number): Promise<boolean> {
+  const code = await httpGet(p, t, timeout_ms, "kube-probe/1.34");
+  return typeof code === "number" && code >= 200 && code < 400;
 }
 
 function tcpProbe(host: string, port: number, timeout_ms: number): Promise<boolean> {

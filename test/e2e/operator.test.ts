@@ -201,17 +201,32 @@ describe.skipIf(skip !== undefined)("operator on a real cluster", () => {
     });
   });
 
-  it("restarts pods one at a time when config changes, each with the new config", async () => {
+  it("restarts pods one at a time when config changes, each with the new config, clients told by lame duck", async () => {
     const before = new Map((await pods("demo")).map((p) => [p.metadata.name, p.metadata.uid]));
-    await kubectl(["patch", "mq", "demo", "-n", ns, "--type", "merge", "-p", '{"spec":{"config":{"max_payload":"2MB"}}}']);
-    await waitFor(
-      "every demo pod replaced and ready",
-      async () => {
-        const now = await pods("demo");
-        return now.length === 3 && now.every((p) => before.get(p.metadata.name) !== p.metadata.uid && isReady(p));
-      },
-      { timeout_ms: 300_000, interval_ms: 500 },
-    );
+    // A client on demo-0 hears INFO ldm:true before its broker goes: the StatefulSet's preStop hook
+    // (`sluice broker --signal ldm=...`) runs before the kubelet's SIGTERM.
+    const at = await cluster().reach(ns, "demo-0", 4222);
+    const nc = await connect({ servers: `nats://${at.host}:${at.port}`, user: await secretValue("demo-client", "username"), pass: await secretValue("demo-client", "password"), reconnect: false });
+    const heardLameDuck = (async () => {
+      for await (const s of nc.status()) if (s.type === "ldm") return true;
+      return false;
+    })();
+    try {
+      await kubectl(["patch", "mq", "demo", "-n", ns, "--type", "merge", "-p", '{"spec":{"config":{"max_payload":"2MB"}}}']);
+      await waitFor(
+        "every demo pod replaced and ready",
+        async () => {
+          const now = await pods("demo");
+          return now.length === 3 && now.every((p) => before.get(p.metadata.name) !== p.metadata.uid && isReady(p));
+        },
+        { timeout_ms: 300_000, interval_ms: 500 },
+      );
+      await nc.closed();
+      expect(await heardLameDuck).toBe(true);
+    } finally {
+      if (!nc.isClosed()) await nc.close();
+      await at.close();
+    }
     await waitReady("demo", 3);
     // One at a time: each replacement pod was created only after the previous one became Ready.
     const replaced = (await pods("demo")).sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp));
