@@ -2,7 +2,7 @@
  * One container of a pod as a host process: start, exit tracking, probes (startup gates
  * liveness/readiness), restart per restartPolicy with the kubelet's back-off (first restart at
  * once, then 10 s doubling to 5 min, reset after 10 min of clean running), and graceful kill
- * (preStop hook, SIGTERM, SIGKILL when the grace period runs out).
+ * (preStop hook, SIGTERM, SIGKILL when the grace period runs out). postStart runs before probes.
  */
 import type { ChildProcess } from "node:child_process";
 import type { V1Container, V1LifecycleHandler } from "@kubernetes/client-node";
@@ -12,6 +12,8 @@ import { ProbeRunner, type ProbeTarget } from "./probes.js";
 export const BACKOFF_INITIAL_MS = 10_000;
 export const BACKOFF_MAX_MS = 300_000;
 export const BACKOFF_RESET_MS = 600_000;
+/** The kubelet sets no deadline on postStart; we bound it so a hung hook cannot wedge a container. */
+export const POSTSTART_TIMEOUT_MS = 120_000;
 
 export interface Terminated {
   exitCode: number;
@@ -98,7 +100,20 @@ export class ContainerRun {
     this.started = this.spec.startupProbe === undefined;
     proc.on("exit", (code, signal) => this.exited(code, signal, startedAt));
     proc.on("error", (err) => this.host.log(`container ${this.name}: ${err.message}`));
-    if (this.kind === "regular" && proc.pid !== undefined) this.startProbes(proc.pid);
+    const pid = proc.pid;
+    const postStart = this.spec.lifecycle?.postStart;
+    if (pid !== undefined && postStart !== undefined) {
+      // As the kubelet: probes wait for postStart; a failed hook kills the container (restart per policy).
+      void this.host.runHook(pid, postStart, POSTSTART_TIMEOUT_MS).then((failure) => {
+        if (this.proc?.pid !== pid || this.stopping) return;
+        if (failure === undefined) {
+          if (this.kind === "regular") this.startProbes(pid);
+          return;
+        }
+        this.host.log(`container ${this.name}: FailedPostStartHook: ${failure}`);
+        void this.kill(this.host.podGrace_s * 1000, "postStart");
+      });
+    } else if (this.kind === "regular" && pid !== undefined) this.startProbes(pid);
     this.host.changed();
   }
 
@@ -210,7 +225,7 @@ export class ContainerRun {
    * Run the preStop hook (once per process, within the grace period), then SIGTERM the process
    * group and SIGKILL when the rest of the grace period is up; resolves when the process has exited.
    */
-  kill(grace_ms: number, why: "liveness" | "startup" | "stop"): Promise<void> {
+  kill(grace_ms: number, why: "liveness" | "startup" | "postStart" | "stop"): Promise<void> {
     const proc = this.proc;
     if (!proc || proc.pid === undefined) return Promise.resolve();
     const pid = proc.pid;

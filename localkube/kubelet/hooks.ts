@@ -1,7 +1,8 @@
 /**
  * Container lifecycle hooks as the kubelet runs them. preStop runs before SIGTERM and spends the
  * grace period: what is left after it (never under 2 s) is the SIGTERM → SIGKILL window. A failed
- * hook is reported (FailedPreStopHook) and termination goes on. postStart is not run here.
+ * hook is reported (FailedPreStopHook) and termination goes on. postStart runs right after the
+ * process starts; probes wait for it, and a failed one kills the container (container.ts).
  */
 import type { V1LifecycleHandler } from "@kubernetes/client-node";
 import { httpGet, type ProbeTarget } from "./probes.js";

@@ -167,11 +167,15 @@ describe.skipIf(!isRoot)("process pod runtime (root)", () => {
               "-c",
               'echo started >> /lk-out/log; trap "echo term >> /lk-out/log; exit 0" TERM; while :; do sleep 0.1; done',
             ],
+            // Probes wait for postStart, so readiness may depend on what the hook wrote.
             readinessProbe: {
-              exec: { command: ["/bin/sh", "-c", "grep -q started /lk-out/log"] },
+              exec: { command: ["/bin/sh", "-c", "grep -q started /lk-out/log && test -f /lk-out/poststart"] },
               periodSeconds: 1,
             },
-            lifecycle: { preStop: { exec: { command: ["/bin/sh", "-c", "echo prestop >> /lk-out/log"] } } },
+            lifecycle: {
+              postStart: { exec: { command: ["/bin/sh", "-c", "touch /lk-out/poststart"] } },
+              preStop: { exec: { command: ["/bin/sh", "-c", "echo prestop >> /lk-out/log"] } },
+            },
             volumeMounts: [{ name: "out", mountPath: "/lk-out" }],
           },
           {
@@ -213,5 +217,37 @@ describe.skipIf(!isRoot)("process pod runtime (root)", () => {
     } finally {
       rmSync(outDir, { recursive: true, force: true });
     }
+  });
+
+  it("kills a container whose postStart hook fails (restartPolicy Never: the pod fails)", async () => {
+    const rt = runtime(`${slot.prefix}12`, "badhook-0");
+    const pod: V1Pod = {
+      metadata: { name: "badhook-0", namespace: "t", uid: "0badcafe-0000-4000-8000-000000000003" },
+      spec: {
+        nodeName: "n1",
+        restartPolicy: "Never",
+        terminationGracePeriodSeconds: 5,
+        containers: [
+          {
+            name: "shell",
+            image: "localkube/shell",
+            command: ["/bin/sh", "-c", "while :; do sleep 0.1; done"],
+            readinessProbe: { exec: { command: ["true"] }, periodSeconds: 1 },
+            lifecycle: { postStart: { exec: { command: ["/bin/sh", "-c", "exit 7"] } } },
+          },
+        ],
+      },
+    };
+    const from = statuses.length;
+    const w = new PodWorker(pod, rt);
+    await w.run();
+    const failed = await waitFor("pod Failed after its postStart hook failed", () => (last()?.phase === "Failed" ? last() : undefined), {
+      timeout_ms: 30_000,
+    });
+    const cs = failed.containerStatuses?.[0];
+    expect(cs?.state?.terminated?.exitCode).toBe(143); // SIGTERM from the kill
+    expect(cs?.restartCount).toBe(0);
+    expect(statuses.slice(from).some((st) => st.containerStatuses?.some((c) => c.ready))).toBe(false); // probes never started
+    await w.terminate(5, true);
   });
 });
