@@ -147,8 +147,6 @@ export async function startKind(opts: { name?: string; nodes?: number } = {}): P
   const configPath = join(dir, "kind.yaml");
   const kubeconfigPath = join(dir, "kubeconfig");
   writeFileSync(configPath, configYaml);
-  progress(`creating kind cluster ${name}`);
-  await run(kind, kindArgs.create(name, configPath, kubeconfigPath), { timeout: KIND_CREATE_TIMEOUT_MS, maxBuffer: COMMAND_OUTPUT_BYTES_MAX });
   const forwards = new Set<ChildProcess>();
   const stop = async (): Promise<void> => {
     await Promise.all([...forwards].map((c) => new Promise((r) => (c.exitCode !== null ? r(undefined) : (c.once("exit", r), c.kill("SIGTERM"))))));
@@ -160,12 +158,15 @@ export async function startKind(opts: { name?: string; nodes?: number } = {}): P
     rmSync(dir, { recursive: true, force: true });
   };
   try {
+    progress(`creating kind cluster ${name}`);
+    await run(kind, kindArgs.create(name, configPath, kubeconfigPath), { timeout: KIND_CREATE_TIMEOUT_MS, maxBuffer: COMMAND_OUTPUT_BYTES_MAX });
     for (const image of images) {
       progress(`loading ${image} into ${name}`);
       await run(kind, kindArgs.load(name, image), { timeout: KIND_LOAD_TIMEOUT_MS, maxBuffer: COMMAND_OUTPUT_BYTES_MAX });
     }
   } catch (err) {
-    await stop();
+    // A half-created cluster is deleted too (kind delete is a no-op for a name that never existed).
+    await stop().catch(() => undefined);
     throw err;
   }
   const kubeconfig = new KubeConfig();
