@@ -14,7 +14,6 @@ import { fromPersisted, toPersisted } from "./consumer/state.js";
 import { makeDeliver } from "./deliver.js";
 import type { MetaStore } from "./persist.js";
 import { checkStreamUpdate, overlapsAny, type StreamConfig } from "./stream/config.js";
-import { CacheBudget } from "./stream/recent.js";
 import { SourceLinks } from "./stream/sourcing.js";
 import { JsStream, storeLimitsOf, type StreamEnv } from "./stream/stream.js";
 import { subjectsOverlap } from "./subjects.js";
@@ -39,8 +38,6 @@ export interface JetStreamDeps {
 
 export type CreateAction = "create" | "update" | "";
 
-/** Memory all streams' recent-message caches may use together. */
-export const recentBudgetBytesMax = 64 * 1024 * 1024;
 /** Double-ack replies held per consumer while its state is written; beyond, replies are dropped (the client retries the ack). */
 export const ackRepliesPerConsumerMax = 65_536;
 
@@ -71,7 +68,6 @@ export class JetStream {
         const limit = storage === "memory" ? deps.maxMemoryBytes : deps.maxFileBytes;
         return limit > 0 && this.usage(storage) + bytes > limit;
       },
-      cacheBudget: new CacheBudget(recentBudgetBytesMax),
     };
     this.consumerEnv = {
       bus: deps.bus,

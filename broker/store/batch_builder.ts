@@ -10,7 +10,7 @@ import { subjectBytes } from "./msg_index.js";
 import { FrameBuffer, frameOverheadBytes, RecordKind, sealOverheadBytes } from "./record.js";
 import type { BodyCipher } from "./record.js";
 import type { BatchSignal, Loc, Segment } from "./segment.js";
-import type { AppendInput, AppendResult, PurgeRequest, StoreDamage, StoreLimits } from "./types.js";
+import type { AppendInput, AppendResult, PurgeRequest, StoreDamage, StoredMessage, StoreLimits } from "./types.js";
 
 export interface Deferred<T> {
   resolve(v: T): void;
@@ -39,6 +39,8 @@ export interface Batch {
   erase: Array<IndexEntry<Loc>>;
   scrubs: Array<Deferred<StoreDamage[]>>;
   pendingLocs: Loc[];
+  /** The appended messages (the callers' buffers), for the store's cache once durable. */
+  written: StoredMessage[];
   signal: BatchSignal;
   resolveSignal: () => void;
   /** Needs the pipeline drained after it (in-place overwrites, scrubs). */
@@ -56,7 +58,8 @@ export interface BatchContext {
   /** The active segment: records go at its end. */
   seg: Segment;
   index: MsgIndex<Loc>;
-  cache: { delete(seq: number): void };
+  /** Forget a removed message (`erase`: also wipe its bytes). */
+  cache: { delete(seq: number, erase: boolean): void };
   clock: Clock;
   cipher: BodyCipher | undefined;
   stats: { appends: number; batches: number };
@@ -83,16 +86,17 @@ export function buildBatch(ctx: BatchContext, ops: Op[]): Batch {
   const victims: Array<Deferred<never>> = [];
   const erase: Array<IndexEntry<Loc>> = [];
   const pendingLocs: Loc[] = [];
+  const written: StoredMessage[] = [];
   const scrubs: Array<Deferred<StoreDamage[]>> = [];
   const control = (kind: RecordKind, seq: number): void => {
     const off = base + frames.control(kind, seq);
     seg.records?.push({ kind, seq, ts_ns: 0n, offset: off, frame_bytes: frameOverheadBytes, subject: "", size_bytes: 0 });
   };
-  const removed = (entries: Array<IndexEntry<Loc>>): number[] => {
+  const removed = (entries: Array<IndexEntry<Loc>>, erase = false): number[] => {
     const first = ctx.index.firstLiveOrNext;
     for (const e of entries) {
       e.ref.seg.noteRemoved(e.ref.len);
-      ctx.cache.delete(e.seq);
+      ctx.cache.delete(e.seq, erase);
       if (e.seq < first) floor = Math.max(floor, first);
       else control(RecordKind.tombstone, e.seq);
     }
@@ -113,6 +117,7 @@ export function buildBatch(ctx: BatchContext, ops: Op[]): Batch {
           const loc: Loc = { seg, off, len, batch: signal };
           pendingLocs.push(loc);
           ctx.index.add({ seq, ts_ns, subject: input.subject, size_bytes, ref: loc });
+          written.push({ seq, ts_ns, subject: input.subject, headers: input.headers, payload: input.payload });
           seg.noteMsg(seq, len);
           const gone = removed(ctx.index.enforce(input.subject));
           ctx.stats.appends++;
@@ -123,7 +128,7 @@ export function buildBatch(ctx: BatchContext, ops: Op[]): Batch {
         case "delete": {
           const e = ctx.index.remove(op.seq);
           if (e !== undefined) {
-            removed([e]);
+            removed([e], op.erase);
             if (op.erase) erase.push(e);
           }
           settle.push(() => op.d.resolve(e !== undefined));
@@ -177,6 +182,7 @@ export function buildBatch(ctx: BatchContext, ops: Op[]): Batch {
     erase,
     scrubs,
     pendingLocs,
+    written,
     signal,
     resolveSignal,
     exclusive: erase.length > 0 || scrubs.length > 0,

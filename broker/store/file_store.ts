@@ -10,31 +10,25 @@
 import type { Clock } from "../../common/clock.js";
 import { systemClock } from "../../common/clock.js";
 import { ByteLru } from "./byte_lru.js";
-import { fileStoreDefaults } from "./file_store_config.js";
-import type { FileStoreConfig, FileStoreStats } from "./file_store_config.js";
+import { scanCached } from "./cached_reads.js";
+import { RecentCache, sharedCacheBudget } from "./recent_cache.js";
+import { resolveFileStoreConfig } from "./file_store_config.js";
+import type { FileStoreConfig, FileStoreStats, ResolvedFileStoreConfig } from "./file_store_config.js";
 import { createSegment, recoverStream, writeSegmentIndex } from "./file_recovery.js";
 import { compactSegment, dropSegments } from "./file_compaction.js";
 import { isNoSpace } from "./fs.js";
 import type { IndexEntry, MsgIndex } from "./msg_index.js";
 import { damageEntriesMax, readMeta, writeMeta } from "./meta_file.js";
 import type { StreamMeta } from "./meta_file.js";
-import {
-  checkHeader,
-  decodeMsgBody,
-  encodeControlFrame,
-  encodeErasedFrame,
-  frameChecksumOk,
-  frameOverheadBytes,
-  RecordKind,
-} from "./record.js";
+import { encodeControlFrame, encodeErasedFrame, frameOverheadBytes, RecordKind } from "./record.js";
 import type { BodyCipher } from "./record.js";
 import type { Loc, Segment } from "./segment.js";
 import { buildBatch, takeBatch } from "./batch_builder.js";
 import type { Batch, BatchFailure, Deferred, Op } from "./batch_builder.js";
 import { preallocate, trimPreallocated } from "./preallocation.js";
-import { scanSegment } from "./segment_scan.js";
+import { scanAllSegments, verifyMsgFrame } from "./frame_verify.js";
 import { StoreError } from "./types.js";
-import type { AppendInput, AppendResult, PurgeRequest, Store, StoreDamage, StoredMessage, StoreLimits, StoreOptions, StoreState } from "./types.js";
+import type { AppendInput, AppendResult, CachedNext, PurgeRequest, Store, StoreDamage, StoredMessage, StoreLimits, StoreOptions, StoreState } from "./types.js";
 
 export type { FileStoreConfig, FileStoreStats } from "./file_store_config.js";
 export { fileStoreDefaults } from "./file_store_config.js";
@@ -65,9 +59,19 @@ export class FileStore implements Store {
   private meta!: StreamMeta;
   private metaDirty = false;
   private timer: ReturnType<typeof setInterval> | undefined;
+  /** Messages read back from disk. */
   private readonly cache: ByteLru<StoredMessage>;
+  /** Messages this store wrote, once durable (write-through; budget shared across stores). */
+  private readonly recent: RecentCache;
   private readonly clock: Clock;
-  private readonly cfg: Required<Omit<FileStoreConfig, "cipher" | "clock">>;
+  private readonly cfg: ResolvedFileStoreConfig;
+  /** Index removals drop both caches' copies (batch_builder.ts calls it; erase wipes the bytes). */
+  private readonly forget = {
+    delete: (seq: number, erase: boolean): void => {
+      this.cache.delete(seq);
+      this.recent.delete(seq, erase);
+    },
+  };
   readonly stats: FileStoreStats = { batches: 0, syncs: 0, appends: 0, bytes_written: 0, compactions: 0, segments_dropped: 0, sync_ms_total: 0, bytes_preallocated: 0 };
 
   private constructor(
@@ -77,9 +81,10 @@ export class FileStore implements Store {
     const config = cfgRef;
     this.name = options.name;
     this.clock = config.clock ?? systemClock;
-    this.cfg = { ...fileStoreDefaults, ...stripUndefined(config) } as Required<Omit<FileStoreConfig, "cipher" | "clock">>;
+    this.cfg = resolveFileStoreConfig(config);
     if (this.cfg.segment_bytes_max > segmentBytesCeiling) throw new RangeError(`segment_bytes_max must be <= ${segmentBytesCeiling}`);
     this.cache = new ByteLru(this.cfg.cache_bytes_max, (m) => m.payload.length + (m.headers?.length ?? 0) + m.subject.length + 64);
+    this.recent = new RecentCache(config.cache_budget ?? sharedCacheBudget(), this.cfg.cached_msg_bytes_max);
   }
 
   private get cipher(): BodyCipher | undefined {
@@ -137,6 +142,7 @@ export class FileStore implements Store {
     if (this.meta !== undefined) this.index.limits = { ...this.meta.limits };
     this.segments = r.segments;
     this.cache.clear();
+    this.recent.clear(); // sequences of a failed batch may be handed out again
     for (const d of [...remembered, ...r.damage]) this.addDamage(d);
   }
 
@@ -348,7 +354,7 @@ export class FileStore implements Store {
       {
         seg: this.active,
         index: this.index,
-        cache: this.cache,
+        cache: this.forget,
         clock: this.clock,
         cipher: this.cipher,
         stats: this.stats,
@@ -369,16 +375,14 @@ export class FileStore implements Store {
     try {
       if (b.sync && b.seg.dirty) await this.syncSegment(b.seg);
       if (b.erase.length > 0) await this.eraseInPlace(b.erase);
-      if (this.metaDirty) {
-        this.metaDirty = false;
-        this.meta.damage = this.damage;
-        await writeMeta(this.cfgRef.fs, this.cfgRef.dir, this.meta);
-      }
+      await this.writeMetaIfDirty();
     } catch (err) {
       return { what: b.sync ? "fsync" : "write", batch: b, err };
     }
     b.signal.done = true;
     b.resolveSignal();
+    // Cached before the appends resolve (readers learn of them then), and only if still live.
+    for (const m of b.written) if (this.index.get(m.seq)?.ref.batch === b.signal) this.recent.add(m);
     for (const settle of b.settle) settle();
     for (const loc of b.pendingLocs) loc.batch = undefined;
     for (const d of b.scrubs) await this.scrubAll().then(d.resolve, d.reject);
@@ -395,22 +399,19 @@ export class FileStore implements Store {
 
   private async scrubAll(): Promise<StoreDamage[]> {
     const found: StoreDamage[] = [];
-    let prevSeq = 0;
-    for (const seg of this.segments) {
-      const scan = await scanSegment(seg.handle, seg.size, { tail: false, prevSeq, cipher: this.cipher });
-      for (const d of scan.damage) {
-        const dmg = { segment: seg.name, ...d };
-        if (!this.damage.some((x) => x.segment === dmg.segment && x.offset === dmg.offset)) found.push(dmg);
-        this.addDamage(dmg);
-      }
-      for (const r of scan.records) if (r.kind === RecordKind.msg) prevSeq = Math.max(prevSeq, r.seq);
+    for (const dmg of await scanAllSegments(this.segments, this.cipher)) {
+      if (!this.damage.some((x) => x.segment === dmg.segment && x.offset === dmg.offset)) found.push(dmg);
+      this.addDamage(dmg);
     }
-    if (this.metaDirty) {
-      this.metaDirty = false;
-      this.meta.damage = this.damage;
-      await writeMeta(this.cfgRef.fs, this.cfgRef.dir, this.meta);
-    }
+    await this.writeMetaIfDirty();
     return found;
+  }
+
+  private async writeMetaIfDirty(): Promise<void> {
+    if (!this.metaDirty) return;
+    this.metaDirty = false;
+    this.meta.damage = this.damage;
+    await writeMeta(this.cfgRef.fs, this.cfgRef.dir, this.meta);
   }
 
   private async syncSegment(seg: Segment): Promise<void> {
@@ -495,7 +496,7 @@ export class FileStore implements Store {
         await loc.batch.promise;
         continue;
       }
-      const hit = this.cache.get(seq);
+      const hit = this.recent.get(seq) ?? this.cache.get(seq);
       if (hit !== undefined) return copyMsg(hit);
       let frame: Uint8Array;
       try {
@@ -505,21 +506,9 @@ export class FileStore implements Store {
         throw new StoreError("storage_failed", `stream ${this.name}: read of seq ${seq} in ${loc.seg.name} failed: ${(err as Error).message}`);
       }
       if (loc.seg.retired) continue;
-      const hc = checkHeader(frame);
-      let reason: string | undefined;
-      let msg: StoredMessage | undefined;
-      if (frame.length !== loc.len || hc.kind !== "ok" || !frameChecksumOk(frame)) reason = "record checksum mismatch on read";
-      else if (hc.header.kind !== RecordKind.msg || hc.header.seq !== seq || hc.header.frame_bytes !== loc.len) reason = `index points at a different record (kind ${hc.header.kind}, seq ${hc.header.seq})`;
-      else {
-        try {
-          const body = decodeMsgBody(frame, hc.header, this.cipher);
-          msg = { seq, ts_ns: hc.header.ts_ns, subject: body.subject, headers: body.headers, payload: body.payload };
-        } catch (err) {
-          reason = `undecodable record: ${(err as Error).message}`;
-        }
-      }
-      if (msg === undefined) {
-        this.addDamage({ segment: loc.seg.name, offset: loc.off, first_seq: seq, last_seq: seq, reason: reason ?? "unknown" });
+      const msg = verifyMsgFrame(frame, seq, loc.len, this.cipher);
+      if (typeof msg === "string") {
+        this.addDamage({ segment: loc.seg.name, offset: loc.off, first_seq: seq, last_seq: seq, reason: msg });
         const gone = this.index.remove(seq);
         gone?.ref.seg.noteRemoved(gone.ref.len);
         if (!this.closed && this.failed === undefined) void this.submit<void>((d) => ({ t: "sync", d })).catch(() => undefined);
@@ -569,6 +558,19 @@ export class FileStore implements Store {
     return this.index.numPending(start, filter);
   }
 
+  has(seq: number): boolean {
+    return !this.closed && this.index.get(seq) !== undefined;
+  }
+
+  getCached(seq: number): StoredMessage | undefined {
+    return this.has(seq) ? this.recent.get(seq) : undefined;
+  }
+
+  /** Closed: the start, so the caller's `next` reports "closed". */
+  nextCached(start: number, filters: readonly string[]): CachedNext {
+    return this.closed ? start : scanCached(this.index, start, filters, (e) => this.recent.get(e.seq));
+  }
+
   state(): StoreState {
     return { ...this.index.summary(), damage: this.damage.map((d) => ({ ...d })) };
   }
@@ -582,6 +584,7 @@ export class FileStore implements Store {
     if (this.closed) return;
     if (this.failed === undefined) await this.submit<void>((d) => ({ t: "sync", d })).catch(() => undefined);
     this.closed = true;
+    this.recent.clear();
     if (this.timer !== undefined) clearInterval(this.timer);
     // Operations queued before close may still be written: only trim once the writer is idle.
     while (this.running) await this.pumping?.catch(() => undefined);
@@ -600,8 +603,4 @@ export class FileStore implements Store {
 
 function copyMsg(m: StoredMessage): StoredMessage {
   return { seq: m.seq, ts_ns: m.ts_ns, subject: m.subject, headers: m.headers?.slice(), payload: m.payload.slice() };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -4,6 +4,8 @@
  */
 import type { Clock } from "../../common/clock.js";
 import type { FileSystem } from "./fs.js";
+import { cachedMsgBytesMaxDefault } from "./recent_cache.js";
+import type { CacheBudget } from "./recent_cache.js";
 import type { BodyCipher } from "./record.js";
 
 export interface FileStoreConfig {
@@ -15,8 +17,16 @@ export interface FileStoreConfig {
   segment_bytes_max?: number;
   batch_ops_max?: number;
   batch_bytes_max?: number;
-  /** Decoded-message cache; bounded so memory does not grow with the stream. */
+  /** Cache of messages read back from disk; bounded so memory does not grow with the stream. */
   cache_bytes_max?: number;
+  /**
+   * Memory for the messages this store writes (kept once durable, so readers of recent
+   * messages need no disk read). Pass one budget to all stores of a server; default: one
+   * process-wide budget of 64 MiB (recent_cache.ts).
+   */
+  cache_budget?: CacheBudget;
+  /** Written messages larger than this are not cached. */
+  cached_msg_bytes_max?: number;
   /** Appends waiting for a batch; beyond this they are rejected (back-pressure). */
   queue_ops_max?: number;
   /** After ENOSPC, appends are refused without touching the disk for this long. */
@@ -39,12 +49,21 @@ export const fileStoreDefaults = {
   batch_ops_max: 4096,
   batch_bytes_max: 4 * 1024 * 1024,
   cache_bytes_max: 8 * 1024 * 1024,
+  cached_msg_bytes_max: cachedMsgBytesMaxDefault,
   queue_ops_max: 100_000,
   no_space_backoff_ms: 1000,
   preallocate_bytes: 4 * 1024 * 1024,
   preallocate_batch_bytes_max: 256 * 1024,
   split_batch_bytes_min: 128 * 1024,
 } as const;
+/** The numeric settings with defaults filled in (objects such as the cipher are read from the config). */
+export type ResolvedFileStoreConfig = Required<Omit<FileStoreConfig, "cipher" | "clock" | "cache_budget">>;
+
+export function resolveFileStoreConfig(config: FileStoreConfig): ResolvedFileStoreConfig {
+  const given = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as Partial<FileStoreConfig>;
+  return { ...fileStoreDefaults, ...given } as ResolvedFileStoreConfig;
+}
+
 export interface FileStoreStats {
   batches: number;
   syncs: number;

@@ -9,56 +9,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "../../common/wait.js";
 import { FileStore } from "./file_store.js";
-import type { FileHandle, FileSystem } from "./fs.js";
-import { NodeFileSystem } from "./node_fs.js";
+import { GatedSyncFs } from "./gated_sync_fs.js";
 import type { AppendResult, StoreOptions } from "./types.js";
-
-/** The real filesystem, with every file's sync() held until the test releases it. */
-class GatedSyncFs implements FileSystem {
-  private readonly inner = new NodeFileSystem();
-  gated = false;
-  syncsStarted = 0;
-  private waiting: Array<() => void> = [];
-  get held(): number {
-    return this.waiting.length;
-  }
-  release(): void {
-    for (const w of this.waiting.splice(0)) w();
-  }
-  async open(path: string, opts: { create: boolean }): Promise<FileHandle> {
-    const h = await this.inner.open(path, opts);
-    return {
-      size: () => h.size(),
-      read: (o, l) => h.read(o, l),
-      write: (o, d) => h.write(o, d),
-      truncate: (s) => h.truncate(s),
-      close: () => h.close(),
-      sync: async () => {
-        this.syncsStarted++;
-        if (this.gated) await new Promise<void>((r) => this.waiting.push(r));
-        await h.sync();
-      },
-    };
-  }
-  list(dir: string): Promise<string[]> {
-    return this.inner.list(dir);
-  }
-  mkdirp(dir: string): Promise<void> {
-    return this.inner.mkdirp(dir);
-  }
-  rename(from: string, to: string): Promise<void> {
-    return this.inner.rename(from, to);
-  }
-  unlink(path: string): Promise<void> {
-    return this.inner.unlink(path);
-  }
-  syncDir(dir: string): Promise<void> {
-    return this.inner.syncDir(dir);
-  }
-  removeTree(dir: string): Promise<void> {
-    return this.inner.removeTree(dir);
-  }
-}
 
 const options: StoreOptions = {
   name: "GC",

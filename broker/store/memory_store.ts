@@ -1,9 +1,10 @@
 import type { Clock } from "../../common/clock.js";
 import { systemClock } from "../../common/clock.js";
+import { scanCached } from "./cached_reads.js";
 import { MsgIndex } from "./msg_index.js";
 import type { IndexEntry } from "./msg_index.js";
 import { StoreError } from "./types.js";
-import type { AppendInput, AppendResult, PurgeRequest, Store, StoredMessage, StoreLimits, StoreOptions, StoreState } from "./types.js";
+import type { AppendInput, AppendResult, CachedNext, PurgeRequest, Store, StoredMessage, StoreLimits, StoreOptions, StoreState } from "./types.js";
 
 /** A Store kept entirely in memory (JetStream `storage: memory`, tests). Same rules as FileStore. */
 export class MemoryStore implements Store {
@@ -88,6 +89,20 @@ export class MemoryStore implements Store {
     return this.index.numPending(start, filter);
   }
 
+  has(seq: number): boolean {
+    return !this.closed && this.index.get(seq) !== undefined;
+  }
+
+  getCached(seq: number): StoredMessage | undefined {
+    const e = this.closed ? undefined : this.index.get(seq);
+    return e === undefined ? undefined : shared(e);
+  }
+
+  /** Closed: the start, so the caller's `next` reports "closed". */
+  nextCached(start: number, filters: readonly string[]): CachedNext {
+    return this.closed ? start : scanCached(this.index, start, filters, shared);
+  }
+
   state(): StoreState {
     return { ...this.index.summary(), damage: [] };
   }
@@ -118,4 +133,10 @@ export class MemoryStore implements Store {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
+}
+
+/** A fresh message object over the stored bytes (no copy: `getCached` callers only read them). */
+function shared(e: IndexEntry<StoredMessage>): StoredMessage {
+  const m = e.ref;
+  return { seq: m.seq, ts_ns: m.ts_ns, subject: m.subject, headers: m.headers, payload: m.payload };
 }

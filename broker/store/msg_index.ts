@@ -141,6 +141,11 @@ export class MsgIndex<R> {
     return this.bySeq.get(seq);
   }
 
+  /** Highest live sequence (undefined when empty); unlike `last`, never a removed one. */
+  lastLive(): number | undefined {
+    return this.seqs.last();
+  }
+
   /** Replace where an entry's body lives (compaction moved it). */
   relocate(seq: number, ref: R): void {
     const e = this.bySeq.get(seq);

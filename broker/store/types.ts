@@ -105,6 +105,13 @@ export interface PurgeRequest {
   keep?: number;
 }
 
+/**
+ * What `Store.nextCached` found without I/O: the message; `null` when no live message at or
+ * after the start matches; or a sequence: continue from there with the asynchronous `next` (a
+ * matching message is not held in memory, or the step bound was reached before an answer).
+ */
+export type CachedNext = StoredMessage | number | null;
+
 export interface Store {
   readonly name: string;
   /** Durable per the sync policy when the promise resolves ("always": after fsync). */
@@ -123,6 +130,21 @@ export interface Store {
   /** Count of messages per subject matching filter. */
   subjectCounts(filter: string): Map<string, number>;
   numPending(start: number, filter?: string): number;
+  /** Is `seq` live (stored, not deleted, purged or expired)? Index only, no I/O. */
+  has(seq: number): boolean;
+  /**
+   * Message `seq` when it is live and held in memory (FileStore: written by this process and
+   * still cached), else undefined; never one whose append has not resolved. No I/O, no promise.
+   * The bytes are shared with the store: callers must not modify them.
+   */
+  getCached(seq: number): StoredMessage | undefined;
+  /**
+   * The first live message with seq >= start whose subject matches any of `filters` (none =
+   * all), when memory answers it: see `CachedNext`. Walks at most `cachedScanStepsMax`
+   * sequences. `filters` is compiled once per array: do not mutate it after passing it.
+   * Returned bytes are shared, as with `getCached`.
+   */
+  nextCached(start: number, filters: readonly string[]): CachedNext;
   state(): StoreState;
   updateLimits(limits: StoreLimits): Promise<void>;
   /** Flush and fsync everything; further calls fail with "closed". */

@@ -294,7 +294,7 @@ export class JsConsumer implements AttachedConsumer {
 
   /**
    * The next first delivery when it is decidable without I/O: no redeliveries waiting, room
-   * under max_ack_pending, plain in-order delivery, message in the stream's recent cache. Saves
+   * under max_ack_pending, plain in-order delivery, message held in the store's memory. Saves
    * the promise chain of `nextMessage` for every message of a consumer that keeps up.
    */
   private nextInOrderNow(): StoredMessage | undefined {

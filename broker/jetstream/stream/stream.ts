@@ -8,12 +8,11 @@ import type { Bus } from "../../core/bus.js";
 import { StoreError, type AppendResult, type Store, type StoreLimits, type StoredMessage } from "../../store/types.js";
 import { jsError, type JsApiError } from "../api/errors.js";
 import { appendHeaders, getHeader, parseHeaders, rfc3339Nano, utf8, type ParsedHeaders } from "../headers.js";
-import { compileTransform, matchesAny, subjectMatches } from "../subjects.js";
+import { compileTransform, subjectMatches } from "../subjects.js";
 import type { JsLog } from "../types.js";
 import { zeroTime } from "../types.js";
 import type { StreamConfig } from "./config.js";
 import { checkPublish, needsSerialCheck, pubAckDuplicate, pubAckError, pubAckOkPrefix, type PublishFacts, type PublishVerdict } from "./publish-checks.js";
-import { RecentMessages, type CacheBudget } from "./recent.js";
 
 export interface AttachedConsumer {
   readonly name: string;
@@ -32,8 +31,6 @@ export interface StreamEnv {
   domain: string | undefined;
   /** True when storing `bytes` more of this storage type would exceed the server's limit. */
   storageFull(storage: "file" | "memory", bytes: number): boolean;
-  /** Memory shared by the recent-message caches of all streams. */
-  cacheBudget: CacheBudget;
 }
 
 interface InboundMsg {
@@ -47,10 +44,6 @@ interface InboundMsg {
 export const ingestQueueLengthMax = 100_000;
 /** Bound on remembered message ids (on top of the duplicate window). */
 export const dedupEntriesMax = 1_000_000;
-/** Messages larger than this are not kept in the recent-message cache. */
-export const recentMsgBytesMax = 1024 * 1024;
-/** Sequences a cache lookup walks (gaps, other subjects) before it asks the store instead. */
-const recentScanMax = 64;
 
 export function storeLimitsOf(cfg: StreamConfig): StoreLimits {
   return {
@@ -101,8 +94,6 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
   private readonly pubAckPrefixBytes: Uint8Array;
   private transform: ((s: string) => string | undefined) | undefined;
   private closed = false;
-  /** Just-stored messages for consumers (file streams only: a memory store is already memory). */
-  private readonly recent: RecentMessages | undefined;
 
   constructor(
     public config: StreamConfig,
@@ -112,7 +103,6 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
   ) {
     this.setTransform();
     this.pubAckPrefixBytes = utf8.encode(pubAckOkPrefix(config.name, env.domain));
-    this.recent = config.storage === "file" ? new RecentMessages(env.cacheBudget, recentMsgBytesMax) : undefined;
   }
 
   get name(): string {
@@ -337,7 +327,6 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
 
   /** Bookkeeping shared by client publishes and mirror/source appends. */
   afterStored(stored: StoredMessage): void {
-    this.recent?.add(stored);
     this.republish(stored);
     if (this.config.retention === "interest" && ![...this.consumers.values()].some((c) => c.wantsSubject(stored.subject))) {
       void this.store.delete(stored.seq).catch(() => undefined);
@@ -424,69 +413,23 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
   }
 
   // ---- reads for consumers -------------------------------------------------------------------
+  // The store keeps what it wrote in memory (FileStore) or holds everything there (MemoryStore):
+  // these answer from memory without a promise when they can, else read from the store.
 
-  /** Does the store still hold `seq`? (O(log n): two index lookups.) */
-  isLive(seq: number): boolean {
-    return this.store.numPending(seq) - this.store.numPending(seq + 1) === 1;
-  }
-
-  private cachedLive(seq: number): StoredMessage | undefined {
-    const recent = this.recent;
-    if (recent === undefined || !recent.has(seq)) return undefined;
-    if (this.isLive(seq)) return recent.get(seq);
-    recent.delete(seq);
-    return undefined;
-  }
-
-  /** Message `seq` if still stored: from the recent cache (shared copy: do not modify) or the store. */
+  /** Message `seq` if still stored (bytes possibly shared with the store's memory: do not modify). */
   async read(seq: number): Promise<StoredMessage | undefined> {
-    return this.cachedLive(seq) ?? this.store.get(seq);
+    return this.store.getCached(seq) ?? this.store.get(seq);
   }
 
-  /** Is `seq` in the recent cache (so a read needs no store I/O)? */
-  isCached(seq: number): boolean {
-    return this.recent?.has(seq) === true;
-  }
-
-  /**
-   * Walk the recent cache from `start` for the first live message matching `filters` (none =
-   * all): the message, `null` when the store holds nothing at or after the position reached, or
-   * the sequence from which the store must be asked (a live message the cache does not hold, or
-   * `recentScanMax` steps taken).
-   */
-  private scanRecent(start: number, filters: readonly string[]): StoredMessage | number | null {
-    const recent = this.recent;
-    if (recent === undefined || recent.size === 0) return start;
-    let from = start;
-    for (let n = 0; n < recentScanMax; n++, from++) {
-      const subject = recent.subjectOf(from);
-      if (subject !== undefined) {
-        if (!this.isLive(from)) {
-          recent.delete(from);
-          continue;
-        }
-        if (filters.length === 0 || matchesAny(filters, subject)) return recent.get(from)!;
-        continue;
-      }
-      if (this.store.numPending(from) === 0) return null;
-      if (!this.isLive(from)) continue;
-      return from;
-    }
-    return from;
-  }
-
-  /** `next` when the answer is in the recent cache (no I/O, no promise); undefined otherwise. */
+  /** `next` when the store answers it from memory (no I/O, no promise); undefined otherwise. */
   nextCached(start: number, filters: readonly string[]): StoredMessage | undefined {
-    const r = this.scanRecent(start, filters);
+    const r = this.store.nextCached(start, filters);
     return typeof r === "object" && r !== null ? r : undefined;
   }
 
-  /**
-   * First stored message with seq >= start whose subject matches one of `filters` (none = all):
-   * from the recent cache when it holds it, else from the store.
-   */
+  /** First stored message with seq >= start whose subject matches one of `filters` (none = all). */
   async next(start: number, filters: readonly string[]): Promise<StoredMessage | undefined> {
-    const r = this.scanRecent(start, filters);
+    const r = this.store.nextCached(start, filters);
     if (r === null) return undefined;
     if (typeof r === "object") return r;
     if (filters.length <= 1) return this.store.next(r, filters[0]);
@@ -502,6 +445,5 @@ export class JsStream<C extends AttachedConsumer = AttachedConsumer> {
     this.closed = true;
     this.queue = [];
     this.queueHead = 0;
-    this.recent?.clear();
   }
 }

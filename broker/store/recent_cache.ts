@@ -1,28 +1,33 @@
 /**
- * A bounded cache of the messages file streams just stored, so consumers deliver recent
- * messages from memory instead of reading each one back from the store (one pread per message
- * through the libuv pool was most of the consume profile). nats-server keeps the block it writes
- * in memory for the same reason. Pure: no I/O, no clock.
+ * A bounded cache of the messages a store just wrote, so readers (JetStream consumers) get
+ * recent messages from memory instead of reading each one back (one pread per message through
+ * the libuv pool was most of the consume profile). nats-server keeps the block it writes in
+ * memory for the same reason. Pure: no I/O, no clock.
  *
- * Sequences are never reused within a store, so a cached copy is valid exactly while the store
- * still holds that sequence: readers check liveness on every hit (stream.ts), which keeps
- * deletes, purges, limits, expiry and rollups correct without invalidation hooks.
+ * The cache only holds copies; the store decides what is live. A store adds a message once its
+ * append is durable (per the sync policy), forgets it when the index removes it, and checks the
+ * index on every read as well, so deletes, purges, limits and expiry never serve a removed message.
  *
  * Memory: copies are packed into 64 KiB slabs (one allocation per slab, not per message), and a
  * slab is the unit of accounting and eviction, so the budget counts exactly the memory held.
- * All streams share one budget; when it is full the oldest slab server-wide goes first (a busy
- * stream pushes out what idle streams cached long ago).
+ * All stores given one `CacheBudget` share it; when it is full the oldest slab of any of them
+ * goes first (a busy stream pushes out what idle streams cached long ago). Slabs are never
+ * reused, so a view handed out stays valid (and unchanged, unless the message is erased).
  */
-import type { StoredMessage } from "../../store/types.js";
+import type { StoredMessage } from "./types.js";
 
-/** Bookkeeping cost per entry (map entry, message object, views) on top of its bytes. */
+/** Bookkeeping cost per entry (map entry, entry object) on top of its bytes. */
 const entryOverheadBytes = 96;
 export const slabBytes = 64 * 1024;
 /** Bodies at least this large get a slab of their own. */
 const slabShareBytesMax = 8 * 1024;
+/** Default server-wide bound (FileStores opened without a budget share one of this size). */
+export const cacheBudgetBytesDefault = 64 * 1024 * 1024;
+/** Default bound per message: larger ones would push out many small ones. */
+export const cachedMsgBytesMaxDefault = 1024 * 1024;
 
 interface Slab {
-  readonly owner: RecentMessages;
+  readonly owner: RecentCache;
   readonly buf: Uint8Array;
   used: number;
   /** Bytes charged to the budget: the buffer plus per-entry overhead. */
@@ -41,21 +46,23 @@ interface Entry {
   readonly ts_ns: bigint;
 }
 
-/** Server-wide memory bound for all streams' caches, with a global oldest-first eviction order. */
+/** Memory bound shared by the caches of many stores, with one oldest-first eviction order. */
 export class CacheBudget {
   usedBytes = 0;
   liveSlabs = 0;
   private slabs: Slab[] = [];
   private head = 0;
 
-  constructor(readonly bytesMax: number) {}
+  constructor(readonly bytesMax: number) {
+    if (!Number.isSafeInteger(bytesMax) || bytesMax < 0) throw new RangeError(`cache budget must be a non-negative integer of bytes, got ${bytesMax}`);
+  }
 
   /** Slabs in the eviction queue (dropped ones included until they reach its head). */
   get queueLength(): number {
     return this.slabs.length - this.head;
   }
 
-  /** Evict the oldest slabs of any stream until `bytes` more fit; false if they never will. */
+  /** Evict the oldest slabs of any store until `bytes` more fit; false if they never will. */
   makeRoom(bytes: number): boolean {
     while (this.usedBytes + bytes > this.bytesMax && this.head < this.slabs.length) {
       const slab = this.slabs[this.head++]!;
@@ -72,7 +79,7 @@ export class CacheBudget {
     this.usedBytes += slab.charged;
     this.liveSlabs++;
     this.slabs.push(slab);
-    // Slabs dropped out of order (closed streams) stay queued until compaction.
+    // Slabs dropped out of order (closed stores) stay queued until compaction.
     if (this.slabs.length - this.head > 2 * this.liveSlabs + 1024) {
       this.slabs = this.slabs.slice(this.head).filter((s) => !s.dropped);
       this.head = 0;
@@ -85,14 +92,23 @@ export class CacheBudget {
   }
 }
 
-export class RecentMessages {
+let shared: CacheBudget | undefined;
+
+/** The process-wide budget for stores opened without one (memory stays bounded however many there are). */
+export function sharedCacheBudget(): CacheBudget {
+  shared ??= new CacheBudget(cacheBudgetBytesDefault);
+  return shared;
+}
+
+/** One store's cached messages, charged to a (shared) budget. */
+export class RecentCache {
   private readonly bySeq = new Map<number, Entry>();
   private readonly slabs = new Set<Slab>();
   private current: Slab | undefined;
 
   constructor(
     private readonly budget: CacheBudget,
-    /** Larger messages are not cached (they would push out many small ones). */
+    /** Larger messages are not cached. */
     private readonly msgBytesMax: number,
   ) {}
 
@@ -102,13 +118,13 @@ export class RecentMessages {
 
   /**
    * Keep a compact copy (the caller's buffers may be views into a larger socket chunk). A
-   * message that does not fit the budget even after evictions is not cached (readers fall back
-   * to the store).
+   * message that does not fit the budget even after evictions is not cached (reads go to disk).
    */
   add(m: StoredMessage): void {
     const hLen = m.headers?.length ?? 0;
     const n = hLen + m.payload.length;
     if (n > this.msgBytesMax) return;
+    this.delete(m.seq);
     const entryBytes = entryOverheadBytes + m.subject.length;
     const slab = this.slabFor(n, entryBytes);
     if (slab === undefined) return;
@@ -149,18 +165,19 @@ export class RecentMessages {
     return { seq, ts_ns: e.ts_ns, subject: e.subject, headers: e.hLen < 0 ? undefined : buf.subarray(e.off, e.off + h), payload: buf.subarray(e.off + h, e.off + e.len) };
   }
 
-  /** Subject of a cached message without building it (filter checks). */
-  subjectOf(seq: number): string | undefined {
-    return this.bySeq.get(seq)?.subject;
-  }
-
   has(seq: number): boolean {
     return this.bySeq.has(seq);
   }
 
-  /** Forget one entry (its message left the store); its bytes stay charged until the slab goes. */
-  delete(seq: number): void {
+  /**
+   * Forget one entry (its message left the store); its bytes stay charged until the slab goes.
+   * `erase` also zeroes the copy (delete with erase: the bytes must not linger in memory either).
+   */
+  delete(seq: number, erase = false): void {
+    const e = this.bySeq.get(seq);
+    if (e === undefined) return;
     this.bySeq.delete(seq);
+    if (erase) e.slab.buf.fill(0, e.off, e.off + e.len);
   }
 
   /** Called by the budget: forget every entry in the slab and release its memory. */
@@ -172,6 +189,7 @@ export class RecentMessages {
     for (const seq of slab.seqs) if (this.bySeq.get(seq)?.slab === slab) this.bySeq.delete(seq);
   }
 
+  /** Forget everything and give its memory back to the budget (close, recovery). */
   clear(): void {
     for (const slab of [...this.slabs]) this.dropSlab(slab);
     this.bySeq.clear();
