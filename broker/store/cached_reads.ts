@@ -12,9 +12,12 @@ import type { CachedNext, StoredMessage } from "./types.js";
 export const cachedScanStepsMax = 64;
 
 export function scanCached<R>(index: MsgIndex<R>, start: number, filters: readonly string[], inMemory: (e: IndexEntry<R>) => StoredMessage | undefined): CachedNext {
+  const match = filters.length === 0 ? undefined : compileFilters(filters);
+  // The common case first (a consumer keeping up asks for the message it has not seen yet).
+  const first = index.get(start);
+  if (first !== undefined && (match === undefined || match(first.subject))) return inMemory(first) ?? start;
   const last = index.lastLive();
   if (last === undefined) return null;
-  const match = filters.length === 0 ? undefined : compileFilters(filters);
   let seq = Math.max(1, start);
   for (let steps = 0; steps < cachedScanStepsMax; steps++, seq++) {
     if (seq > last) return null;

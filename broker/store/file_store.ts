@@ -382,7 +382,7 @@ export class FileStore implements Store {
     b.signal.done = true;
     b.resolveSignal();
     // Cached before the appends resolve (readers learn of them then), and only if still live.
-    for (const m of b.written) if (this.index.get(m.seq)?.ref.batch === b.signal) this.recent.add(m);
+    if (!this.closed) for (const m of b.written) if (this.index.get(m.seq)?.ref.batch === b.signal) this.recent.add(m);
     for (const settle of b.settle) settle();
     for (const loc of b.pendingLocs) loc.batch = undefined;
     for (const d of b.scrubs) await this.scrubAll().then(d.resolve, d.reject);
@@ -584,10 +584,10 @@ export class FileStore implements Store {
     if (this.closed) return;
     if (this.failed === undefined) await this.submit<void>((d) => ({ t: "sync", d })).catch(() => undefined);
     this.closed = true;
-    this.recent.clear();
     if (this.timer !== undefined) clearInterval(this.timer);
     // Operations queued before close may still be written: only trim once the writer is idle.
     while (this.running) await this.pumping?.catch(() => undefined);
+    this.recent.clear();
     if (this.failed === undefined) await this.trimPreallocated(this.active).catch(() => undefined);
     for (const s of this.segments) {
       s.retired = true;

@@ -119,12 +119,12 @@ export class RecentCache {
   /**
    * Keep a compact copy (the caller's buffers may be views into a larger socket chunk). A
    * message that does not fit the budget even after evictions is not cached (reads go to disk).
+   * A sequence added again replaces the entry (its old bytes stay charged until their slab goes).
    */
   add(m: StoredMessage): void {
     const hLen = m.headers?.length ?? 0;
     const n = hLen + m.payload.length;
     if (n > this.msgBytesMax) return;
-    this.delete(m.seq);
     const entryBytes = entryOverheadBytes + m.subject.length;
     const slab = this.slabFor(n, entryBytes);
     if (slab === undefined) return;
