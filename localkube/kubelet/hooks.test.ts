@@ -6,7 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execWithTimeout, type ProbeTarget } from "./probes.js";
-import { GRACE_AFTER_PRESTOP_MS_MIN, graceAfterPreStop, runLifecycleHandler } from "./hooks.js";
+import { GRACE_AFTER_PRESTOP_MS_MIN, graceAfterPreStop, leftLauncher, runLifecycleHandler } from "./hooks.js";
 
 describe("preStop grace accounting", () => {
   it("leaves SIGTERM what the hook did not use, never under 2 s", () => {
@@ -61,5 +61,19 @@ describe("runLifecycleHandler", () => {
     expect(await runLifecycleHandler({ sleep: { seconds: 0 } }, target, 1_000)).toBeUndefined();
     expect(await runLifecycleHandler({ tcpSocket: { port } }, target, 1_000)).toMatch(/tcpSocket is not supported/);
     expect(await runLifecycleHandler({}, target, 1_000)).toMatch(/names no action/);
+  });
+});
+
+describe("leftLauncher: hooks wait for the sandbox launch chain to exec the container's command", () => {
+  it("is false while ip, unshare, chroot or a launch script runs, true for the command itself", () => {
+    expect(leftLauncher([])).toBe(false);
+    expect(leftLauncher(["/usr/sbin/ip", "netns", "exec", "lk1-0badcafe", "unshare", "--uts", "--", "/bin/sh"])).toBe(false);
+    expect(leftLauncher(["unshare", "--uts", "--", "/bin/sh", "-c", "mount ...", "lk-init", "node", "app.js"])).toBe(false);
+    expect(leftLauncher(["/bin/sh", "-c", "mount ...; exec \"$@\"", "lk-init", "node", "app.js"])).toBe(false);
+    expect(leftLauncher(["chroot", "/tmp/root", "/bin/sh", "-c", "..."])).toBe(false);
+    expect(leftLauncher(["/bin/sh", "-c", 'cd "$1"; exec "$@"', "lk-chroot", "/", "/usr/bin:/bin", "node"])).toBe(false);
+    expect(leftLauncher(["/usr/bin/node", "--enable-source-maps", "/srv/dist/cli/main.js", "broker"])).toBe(true);
+    // A container whose own command is a shell script is its command, not the launcher.
+    expect(leftLauncher(["/bin/sh", "-c", "while :; do sleep 1; done"])).toBe(true);
   });
 });

@@ -4,6 +4,7 @@
  * hook is reported (FailedPreStopHook) and termination goes on. postStart runs right after the
  * process starts; probes wait for it, and a failed one kills the container (container.ts).
  */
+import { basename } from "node:path";
 import type { V1LifecycleHandler } from "@kubernetes/client-node";
 import { httpGet, type ProbeTarget } from "./probes.js";
 
@@ -36,4 +37,21 @@ export async function runLifecycleHandler(h: V1LifecycleHandler, t: ProbeTarget,
   }
   if (h.tcpSocket) return "tcpSocket is not supported as a lifecycle handler (as in the kubelet)";
   return "lifecycle handler names no action (exec, httpGet or sleep)";
+}
+
+/** Programs of the sandbox launch chain (pod.ts): each execs the next in the same pid. */
+const LAUNCHERS = new Set(["ip", "unshare", "chroot", "nsenter"]);
+/** `$0` of the launch chain's shell scripts (pod.ts, rootless.ts). */
+const LAUNCH_SCRIPT_NAMES = ["lk-init", "lk-chroot"];
+
+/**
+ * Has the container's process left the sandbox launch chain (its namespaces and volume mounts
+ * are set up and it runs the container's command)? Until then an exec hook entering its
+ * namespaces would see a half-built sandbox: the kubelet runs postStart only once the runtime
+ * has created the container, and so do we. `cmdline` is /proc/<pid>/cmdline split on NUL.
+ */
+export function leftLauncher(cmdline: readonly string[]): boolean {
+  if (cmdline.length === 0) return false;
+  if (LAUNCHERS.has(basename(cmdline[0] ?? ""))) return false;
+  return !(cmdline[0]?.endsWith("sh") === true && cmdline[1] === "-c" && LAUNCH_SCRIPT_NAMES.includes(cmdline[3] ?? ""));
 }

@@ -4,13 +4,14 @@
  * by the final DELETE (uid precondition) like the kubelet's status manager.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { V1Container, V1Pod, V1PodCondition, V1PodStatus } from "@kubernetes/client-node";
 import { ContainerRun, type ContainerHost } from "./container.js";
 import { buildEnv, EnvError, expandVars, type EnvLookups } from "./env.js";
 import { containerArgv, resolveImage, type ImageCommand } from "./images.js";
-import { runLifecycleHandler } from "./hooks.js";
+import { waitFor } from "../../common/wait.js";
+import { leftLauncher, runLifecycleHandler } from "./hooks.js";
 import { execWithTimeout, type ProbeTarget } from "./probes.js";
 import { podStatus, type ContainerView } from "./status.js";
 import { prepareVolumes, refreshVolumes, VolumeNotReady, type VolumeLookups } from "./volumes.js";
@@ -42,6 +43,8 @@ export interface PodRuntime {
 }
 
 /** Absolute, so a container env whose PATH lacks the system directories still starts. */
+/** How long a hook waits for the container process to leave the sandbox launch chain. */
+const COMMAND_START_TIMEOUT_MS = 10_000;
 const UNSHARE = ["/usr/bin/unshare", "/bin/unshare"].find((p) => existsSync(p)) ?? "unshare";
 
 const hostFs: FsProbe = {
@@ -100,7 +103,10 @@ export class PodWorker {
         changed: () => this.scheduleSync(),
         podGrace_s: pod.spec?.terminationGracePeriodSeconds ?? 30,
         log: (m) => rt.log(`${podKey(this.pod)}: ${m}`),
-        runHook: (pid, handler, timeout_ms) => runLifecycleHandler(handler, probeTarget(pid), timeout_ms),
+        runHook: async (pid, handler, timeout_ms) => {
+          if (!(await this.commandStarted(pid, Math.min(timeout_ms, COMMAND_START_TIMEOUT_MS)))) return `process ${pid} never started the container's command`;
+          return runLifecycleHandler(handler, probeTarget(pid), timeout_ms);
+        },
       };
     };
     for (const c of pod.spec?.initContainers ?? []) this.init.push(new ContainerRun(c, host(c), "init"));
@@ -118,6 +124,25 @@ export class PodWorker {
 
   get hostVeth(): string | undefined {
     return this.sandbox?.hostVeth === "" ? undefined : this.sandbox?.hostVeth;
+  }
+
+  /** Wait (bounded) until `pid` has left the sandbox launch chain; false if it exited or took too long. */
+  private async commandStarted(pid: number, timeout_ms: number): Promise<boolean> {
+    const cmdline = (): string[] | undefined => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").slice(0, -1);
+      } catch {
+        return undefined; // gone
+      }
+    };
+    try {
+      return await waitFor(`pod process ${pid} running its command`, () => {
+        const c = cmdline();
+        return c === undefined ? "gone" : leftLauncher(c) ? "started" : undefined;
+      }, { timeout_ms, interval_ms: 10 }) === "started";
+    } catch {
+      return false;
+    }
   }
 
   /** An exec command as the container's image would run it: the image's own binary by its in-image names. */

@@ -132,6 +132,9 @@ export function createSandbox(
 ): Sandbox {
   const { netns, hostVeth } = sandboxNames(slot, podUid);
   deleteSandbox(netns);
+  // A namespace outlives `ip netns del` while a process of a dead predecessor still runs in it, and
+  // so does its veth pair: drop our side so the name is free (deleting one end removes both).
+  ipQuiet(["link", "del", hostVeth]);
   ip(["netns", "add", netns]);
   ip(["link", "add", hostVeth, "type", "veth", "peer", "name", "eth0", "netns", netns]);
   ip(["link", "set", hostVeth, "master", slot.bridge, "up"]);
