@@ -7,6 +7,7 @@
  */
 import type { Bus } from "../core/bus.js";
 import { Router, type Subscription } from "../core/router.js";
+import { RouteMemo } from "./route-memo.js";
 
 export type DeliverFn = (route: string, subject: string, reply: string | undefined, headers: Uint8Array | undefined, payload: Uint8Array) => void;
 
@@ -19,13 +20,14 @@ function hasDeliver(bus: Bus): bus is DeliveringBus {
   return typeof (bus as Partial<DeliveringBus>).deliver === "function";
 }
 
-export function makeDeliver(bus: Bus): DeliverFn {
+/** `memo` (for a Router bus) lets deliveries to the same subject skip the subject-tree walk. */
+export function makeDeliver(bus: Bus, memo?: RouteMemo): DeliverFn {
   if (hasDeliver(bus)) return (route, subject, reply, headers, payload) => bus.deliver(route, subject, reply, headers, payload);
-  if (bus instanceof Router) return routerDeliver(bus);
+  if (bus instanceof Router) return routerDeliver(bus, memo ?? new RouteMemo(bus));
   return (route, _subject, reply, headers, payload) => bus.publish(route, reply, headers, payload);
 }
 
-function routerDeliver(router: Router): DeliverFn {
+function routerDeliver(router: Router, memo: RouteMemo): DeliverFn {
   const one = (sub: Subscription, subject: string, reply: string | undefined, headerBytes: number, data: Uint8Array): boolean => {
     if (sub.max >= 0 && sub.delivered >= sub.max) return false;
     if (!sub.owner.deliver(sub, subject, reply, headerBytes, data, undefined)) return false;
@@ -48,7 +50,7 @@ function routerDeliver(router: Router): DeliverFn {
       data.set(payload, headers.length);
       headerBytes = headers.length;
     }
-    const r = router.sublist.match(route);
+    const r = memo.match(route);
     for (const sub of r.plain) one(sub, subject, reply, headerBytes, data);
     for (const group of r.queues) {
       const n = group.length;
