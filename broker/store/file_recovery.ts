@@ -106,58 +106,67 @@ export async function recoverStream(
   const segments: Segment[] = [];
   const damage: StoreDamage[] = [];
   let prevSeq = 0;
-  for (const [i, id] of ids.entries()) {
-    const tail = i === ids.length - 1;
-    const segName = segmentFileName(id);
-    const h = await fs.open(joinPath(dir, segName), { create: false });
-    let size = await h.size();
-    let records: RecoveredRecord[] | undefined;
-    let generation = 0;
-    let scanned = false;
-    const damageBefore = damage.length;
-    if (!tail && names.includes(indexFileName(id))) {
-      const header = decodeSegmentHeader(await h.read(0, segmentHeaderBytes));
-      const bytes = await readWhole(fs, joinPath(dir, indexFileName(id)));
-      const ix = bytes === undefined ? undefined : decodeSegmentIndex(bytes, cipher);
-      if (ix !== undefined && header !== undefined && ix.id === id && ix.generation === header.generation && ix.segment_bytes === size) {
-        records = ix.records;
-        generation = ix.generation;
-      }
-    }
-    if (records === undefined) {
-      const scan = await scanSegment(h, size, { tail, prevSeq, cipher, repairTrailers: opts.cutTornTail });
-      for (const r of scan.repairs) await h.write(r.offset, r.bytes);
-      scanned = true;
-      records = scan.records;
-      generation = scan.generation ?? 0;
-      for (const d of scan.damage) damage.push({ segment: segName, ...d });
-      if (tail && (scan.generation === undefined || scan.torn || scan.repairs.length > 0)) {
-        if (size < segmentHeaderBytes || scan.generation === undefined) {
-          // A segment created just before a crash, header never made durable: start it over
-          // (a header that is present but damaged was reported above and is rewritten).
-          if (records.length === 0) {
-            await h.truncate(0);
-            await h.write(0, encodeSegmentHeader(id, 0));
-            size = segmentHeaderBytes;
-          }
-          await h.sync();
-        } else {
-          if (opts.cutTornTail) {
-            await h.truncate(scan.end);
-            await h.sync();
-          }
-          size = scan.end;
+  // A recovery that fails (a record sealed with a key the keyring lacks, an I/O error) must not
+  // leave its segment files open: a caller retrying the open would leak one descriptor per segment.
+  const opened: FileHandle[] = [];
+  try {
+    for (const [i, id] of ids.entries()) {
+      const tail = i === ids.length - 1;
+      const segName = segmentFileName(id);
+      const h = await fs.open(joinPath(dir, segName), { create: false });
+      opened.push(h);
+      let size = await h.size();
+      let records: RecoveredRecord[] | undefined;
+      let generation = 0;
+      let scanned = false;
+      const damageBefore = damage.length;
+      if (!tail && names.includes(indexFileName(id))) {
+        const header = decodeSegmentHeader(await h.read(0, segmentHeaderBytes));
+        const bytes = await readWhole(fs, joinPath(dir, indexFileName(id)));
+        const ix = bytes === undefined ? undefined : decodeSegmentIndex(bytes, cipher);
+        if (ix !== undefined && header !== undefined && ix.id === id && ix.generation === header.generation && ix.segment_bytes === size) {
+          records = ix.records;
+          generation = ix.generation;
         }
       }
+      if (records === undefined) {
+        const scan = await scanSegment(h, size, { tail, prevSeq, cipher, repairTrailers: opts.cutTornTail });
+        for (const r of scan.repairs) await h.write(r.offset, r.bytes);
+        scanned = true;
+        records = scan.records;
+        generation = scan.generation ?? 0;
+        for (const d of scan.damage) damage.push({ segment: segName, ...d });
+        if (tail && (scan.generation === undefined || scan.torn || scan.repairs.length > 0)) {
+          if (size < segmentHeaderBytes || scan.generation === undefined) {
+            // A segment created just before a crash, header never made durable: start it over
+            // (a header that is present but damaged was reported above and is rewritten).
+            if (records.length === 0) {
+              await h.truncate(0);
+              await h.write(0, encodeSegmentHeader(id, 0));
+              size = segmentHeaderBytes;
+            }
+            await h.sync();
+          } else {
+            if (opts.cutTornTail) {
+              await h.truncate(scan.end);
+              await h.sync();
+            }
+            size = scan.end;
+          }
+        }
+      }
+      const seg = new Segment(id, segName, h, generation, size);
+      for (const r of records) {
+        applyRecord(index, seg, r);
+        if (r.kind === RecordKind.msg && r.seq > prevSeq) prevSeq = r.seq;
+      }
+      if (tail) seg.records = records;
+      else if (scanned && damage.length === damageBefore) await writeSegmentIndex(fs, dir, seg, records, cipher).catch(() => undefined);
+      segments.push(seg);
     }
-    const seg = new Segment(id, segName, h, generation, size);
-    for (const r of records) {
-      applyRecord(index, seg, r);
-      if (r.kind === RecordKind.msg && r.seq > prevSeq) prevSeq = r.seq;
-    }
-    if (tail) seg.records = records;
-    else if (scanned && damage.length === damageBefore) await writeSegmentIndex(fs, dir, seg, records, cipher).catch(() => undefined);
-    segments.push(seg);
+  } catch (err) {
+    for (const h of opened) await h.close().catch(() => undefined);
+    throw err;
   }
   // Sequences of lost records are never handed out again.
   for (const d of damage) index.bumpLast(d.last_seq);

@@ -2,6 +2,7 @@
  * FileStore behaviour that only a real directory shows: what the bytes on disk contain, index
  * files, torn tails and corruption, group commit, sync policies and compaction.
  */
+import { existsSync } from "node:fs";
 import { appendFile, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -65,6 +66,17 @@ describe("FileStore on disk", () => {
     // Without the old key the store refuses to open rather than report damage.
     await expect(open({ cipher: Keyring.parse(k2) })).rejects.toThrow(/key id 1/);
     await expect(open()).rejects.toThrow(/encrypted at rest but no encryption keys/);
+  });
+
+  it.skipIf(!existsSync("/proc/self/fd"))("leaves no file open when it cannot open (a key the keyring lacks)", async () => {
+    const openFds = async (): Promise<number> => (await readdir("/proc/self/fd")).length;
+    const s = await open({ cipher: Keyring.parse(k1), segment_bytes_max: 2048 });
+    for (let i = 1; i <= 100; i++) await put(s, i);
+    expect(s.segmentNames().length).toBeGreaterThan(3);
+    await s.close();
+    const before = await openFds();
+    for (let i = 0; i < 5; i++) await expect(open({ cipher: Keyring.parse(k2), segment_bytes_max: 2048 })).rejects.toThrow(/key id 1/);
+    expect(await openFds()).toBe(before);
   });
 
   it("rebuilds missing or damaged segment index files", async () => {
