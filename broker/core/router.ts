@@ -190,8 +190,9 @@ export class Router implements Bus {
     this.route(undefined, subject, reply, headers.length, data);
   }
 
-  hasInterest(subject: string): boolean {
-    return this.sublist.hasInterest(subject);
+  /** `repeated`: the caller will ask again about this subject (see Sublist.match). */
+  hasInterest(subject: string, repeated = false): boolean {
+    return this.sublist.hasInterest(subject, repeated);
   }
 
   pendingBytesFor(subject: string): number {

@@ -7,7 +7,6 @@
  */
 import type { Bus } from "../core/bus.js";
 import { Router, type Subscription } from "../core/router.js";
-import { RouteMemo } from "./route-memo.js";
 
 export type DeliverFn = (route: string, subject: string, reply: string | undefined, headers: Uint8Array | undefined, payload: Uint8Array) => void;
 
@@ -20,14 +19,13 @@ function hasDeliver(bus: Bus): bus is DeliveringBus {
   return typeof (bus as Partial<DeliveringBus>).deliver === "function";
 }
 
-/** `memo` (for a Router bus) lets deliveries to the same subject skip the subject-tree walk. */
-export function makeDeliver(bus: Bus, memo?: RouteMemo): DeliverFn {
+export function makeDeliver(bus: Bus): DeliverFn {
   if (hasDeliver(bus)) return (route, subject, reply, headers, payload) => bus.deliver(route, subject, reply, headers, payload);
-  if (bus instanceof Router) return routerDeliver(bus, memo ?? new RouteMemo(bus));
+  if (bus instanceof Router) return routerDeliver(bus);
   return (route, _subject, reply, headers, payload) => bus.publish(route, reply, headers, payload);
 }
 
-function routerDeliver(router: Router, memo: RouteMemo): DeliverFn {
+function routerDeliver(router: Router): DeliverFn {
   const one = (sub: Subscription, subject: string, reply: string | undefined, headerBytes: number, data: Uint8Array): boolean => {
     if (sub.max >= 0 && sub.delivered >= sub.max) return false;
     if (!sub.owner.deliver(sub, subject, reply, headerBytes, data, undefined)) return false;
@@ -50,12 +48,28 @@ function routerDeliver(router: Router, memo: RouteMemo): DeliverFn {
       data.set(payload, headers.length);
       headerBytes = headers.length;
     }
-    const r = memo.match(route);
+    // A consumer delivers to the same route (a pull request's inbox) message after message:
+    // cached by the sublist even when it is a one-shot `_INBOX.` subject.
+    const r = router.sublist.match(route, true);
     for (const sub of r.plain) one(sub, subject, reply, headerBytes, data);
     for (const group of r.queues) {
       const n = group.length;
       const start = rr++ % Math.max(1, n);
       for (let k = 0; k < n; k++) if (one(group[(start + k) % n]!, subject, reply, headerBytes, data)) break;
     }
+  };
+}
+
+/**
+ * The bus consumers see: for a Router, interest checks are cached like deliveries (a consumer asks
+ * about the same inbox before every message); other buses as they are.
+ */
+export function consumerBus(bus: Bus): Bus {
+  if (!(bus instanceof Router)) return bus;
+  return {
+    subscribe: (subject, handler, opts) => bus.subscribe(subject, handler, opts),
+    publish: (subject, reply, headers, payload) => bus.publish(subject, reply, headers, payload),
+    hasInterest: (subject) => bus.hasInterest(subject, true),
+    pendingBytesFor: (subject) => bus.pendingBytesFor(subject),
   };
 }

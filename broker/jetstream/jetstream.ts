@@ -6,14 +6,12 @@
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../../common/clock.js";
 import type { Bus, BusSubscription } from "../core/bus.js";
-import { Router } from "../core/router.js";
 import { jsError, type JsApiError } from "./api/errors.js";
 import { checkConsumerUpdate, consumerFilters, normalizeConsumerConfig, sameConsumerConfig } from "./consumer/config.js";
 import { JsConsumer, type ConsumerEnv } from "./consumer/consumer.js";
 import { initialState } from "./consumer/start.js";
 import { fromPersisted, toPersisted } from "./consumer/state.js";
-import { makeDeliver } from "./deliver.js";
-import { RouteMemo, memoizedInterestBus } from "./route-memo.js";
+import { consumerBus, makeDeliver } from "./deliver.js";
 import type { MetaStore } from "./persist.js";
 import { checkStreamUpdate, overlapsAny, type StreamConfig } from "./stream/config.js";
 import { SourceLinks } from "./stream/sourcing.js";
@@ -71,11 +69,9 @@ export class JetStream {
         return limit > 0 && this.usage(storage) + bytes > limit;
       },
     };
-    // Consumers check interest in and deliver to the same subjects message after message.
-    const memo = deps.bus instanceof Router ? new RouteMemo(deps.bus) : undefined;
     this.consumerEnv = {
-      bus: memo === undefined ? deps.bus : memoizedInterestBus(deps.bus, memo),
-      deliver: makeDeliver(deps.bus, memo),
+      bus: consumerBus(deps.bus),
+      deliver: makeDeliver(deps.bus),
       clock: deps.clock,
       log: deps.log,
       persistSoon: (c) => {

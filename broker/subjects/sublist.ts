@@ -147,7 +147,12 @@ export class Sublist<S extends SubjectSub> {
     return true;
   }
 
-  match(subject: string): MatchResult<S> {
+  /**
+   * Subscribers of `subject`. One-shot subjects (`isOneShot`) are not cached unless the caller
+   * says it will match this one again (`repeated`: a consumer delivering to a pull request's
+   * inbox message after message). Cached results are invalidated per subject on insert/remove.
+   */
+  match(subject: string, repeated = false): MatchResult<S> {
     this.matches++;
     const hit = this.cache.get(subject);
     if (hit !== undefined) {
@@ -156,12 +161,12 @@ export class Sublist<S extends SubjectSub> {
       return hit.result;
     }
     const result = this.compute(subject);
-    if (!isOneShot(subject)) this.remember(subject, result);
+    if (repeated || !isOneShot(subject)) this.remember(subject, result);
     return result;
   }
 
-  hasInterest(subject: string): boolean {
-    const r = this.match(subject);
+  hasInterest(subject: string, repeated = false): boolean {
+    const r = this.match(subject, repeated);
     return r.plain.length > 0 || r.queues.length > 0;
   }
 
